@@ -1,0 +1,164 @@
+"""Q2: the numpy network on the handout's four-Gaussian toy problem (run_q2), and its gradient check."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from experiments import nn
+from experiments.plotting import plt, save
+from reportkit.result import Context, Figure, Result, Section
+
+# The handout's run_q2: four 2-D Gaussians, 10 points each (means and diagonal covariances from run_q2.py).
+MEANS = [(3.6, 40), (3.9, 10), (3.4, 30), (2.0, 10)]
+COVS = [(0.05, 10), (0.01, 5), (0.25, 5), (0.5, 10)]
+
+
+@dataclass(frozen=True)
+class Config:
+    points_per_class: int = 10   # run_q2's 4 x 10 points
+    hidden: int = 25             # run_q2: layer1 is 2 -> 25 sigmoid, output 25 -> 4 softmax
+    epochs: int = 1000           # 2x run_q2's max_iters of 500: at 500 some seeds end below 75 % (seed study)
+    handout_epochs: int = 500    # run_q2's max_iters, compared with `epochs` over several seeds
+    study_seeds: int = 8         # seeds of that comparison
+    learning_rate: float = 1e-3  # run_q2's learning_rate, applied to gradients summed over the batch
+    batch_size: int = 5          # run_q2's get_random_batches(x, y, 5)
+    gradcheck_h: float = 1e-5    # central-difference step; ~eps^(1/3) balances truncation and round-off
+
+
+SECTION = Section(id="q2", title="Q2 Implementing a fully-connected network", template="q2.md.j2",
+                  config=Config, smoke={"epochs": 60, "handout_epochs": 30, "study_seeds": 2})
+
+
+def toy_data(rng, per_class):
+    """x (4*per_class, 2), y one-hot (4*per_class, 4)."""
+    x = np.concatenate([rng.multivariate_normal(m, np.diag(c), per_class) for m, c in zip(MEANS, COVS)])
+    y = np.repeat(np.eye(4), per_class, axis=0)
+    return x, y
+
+
+def init_params(hidden, rng, zero=False):
+    params = {}
+    nn.initialize_weights(2, hidden, params, "layer1", rng=rng)
+    nn.initialize_weights(hidden, 4, params, "output", rng=rng)
+    if zero:
+        for k in list(params):
+            params[k] = np.zeros_like(params[k])
+    return params
+
+
+def predict(x, params):
+    h = nn.forward(x, params, "layer1", nn.sigmoid)
+    return nn.softmax(nn.forward(h, params, "output", nn.linear))
+
+
+def backprop(x, y, params):
+    """Forward and backward on (x, y); leaves grad_W*/grad_b* in params. Returns (loss, acc)."""
+    probs = predict(x, params)
+    loss, acc = nn.compute_loss_and_acc(y, probs)
+    delta = nn.backwards(probs - y, params, "output", nn.linear_deriv)   # softmax + CE gradient
+    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
+    return loss, acc
+
+
+def train(x, y, params, cfg, rng):
+    """SGD on batches sampled once, as in run_q2. Returns per-epoch total loss and accuracy on (x, y)."""
+    batches = nn.get_random_batches(x, y, cfg.batch_size, rng=rng)
+    history = {"loss": [], "acc": []}
+    for _ in range(cfg.epochs):
+        total_loss, correct = 0.0, 0.0
+        for bx, by in batches:
+            loss, acc = backprop(bx, by, params)
+            total_loss, correct = total_loss + loss, correct + acc * len(bx)
+            for name in ("layer1", "output"):
+                params["W" + name] -= cfg.learning_rate * params["grad_W" + name]
+                params["b" + name] -= cfg.learning_rate * params["grad_b" + name]
+        history["loss"].append(total_loss)
+        history["acc"].append(correct / len(x))
+    return history
+
+
+def gradient_check(x, y, params, h):
+    """Max and total relative error of backprop vs central differences, over every scalar parameter."""
+    params = {k: v.astype(np.float64).copy() for k, v in params.items() if k[0] in "Wb"}
+    backprop(x, y, params)
+    analytic = {k: params["grad_" + k].copy() for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
+    per_param, total_num, total_den = {}, 0.0, 0.0
+    for name, grad in analytic.items():
+        numeric = nn.numerical_grad(lambda: nn.compute_loss_and_acc(y, predict(x, params))[0], params[name], h)
+        per_param[name] = float(nn.relative_error(grad, numeric).max())
+        total_num += float(np.sum((grad - numeric) ** 2))
+        total_den += float(np.sum(grad ** 2) + np.sum(numeric ** 2))
+    n_scalars = sum(g.size for g in analytic.values())
+    return {"max_rel_error": max(per_param.values()), "per_param": per_param,
+            "norm_rel_error": float(np.sqrt(total_num / total_den)), "scalars": n_scalars}
+
+
+def seed_study(cfg, seed):
+    """Final training accuracy per seed after handout_epochs and after epochs (fresh data and init each)."""
+    finals = {cfg.handout_epochs: [], cfg.epochs: []}
+    for s in range(seed, seed + cfg.study_seeds):
+        for epochs in finals:
+            rng = np.random.default_rng(s)
+            x, y = toy_data(rng, cfg.points_per_class)
+            params = init_params(cfg.hidden, rng)
+            history = train(x, y, params, replace(cfg, epochs=epochs), np.random.default_rng(s + 1))
+            finals[epochs].append(history["acc"][-1])
+    return [{"epochs": e, "mean": float(np.mean(a)), "min": float(np.min(a)), "max": float(np.max(a)),
+             "below_75": int(np.sum(np.array(a) <= 0.75))} for e, a in finals.items()]
+
+
+def training_figure(ctx, history, zero_history) -> Figure:
+    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 2.6))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    a.plot(epochs, history["loss"], label="Xavier init"), a.plot(epochs, zero_history["loss"], "--", label="zero init")
+    a.set_xlabel("epoch"), a.set_ylabel("total cross-entropy"), a.legend()
+    b.plot(epochs, history["acc"], label="Xavier init"), b.plot(epochs, zero_history["acc"], "--", label="zero init")
+    b.set_xlabel("epoch"), b.set_ylabel("training accuracy"), b.set_ylim(0, 1.02)
+    return Figure("q2-toy-training", save(fig, ctx.path("toy_training.png")),
+                  "Training the 2–25–4 network on the 40 toy points: total loss and accuracy per epoch, "
+                  "Xavier initialisation against all-zero weights.")
+
+
+def data_figure(ctx, x, y, params) -> Figure:
+    fig, ax = plt.subplots(figsize=(4.2, 2.8))
+    gx, gy = np.meshgrid(np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 200),
+                         np.linspace(x[:, 1].min() - 5, x[:, 1].max() + 5, 200))
+    regions = predict(np.c_[gx.ravel(), gy.ravel()], dict(params)).argmax(1).reshape(gx.shape)
+    ax.contourf(gx, gy, regions, levels=np.arange(-0.5, 4), alpha=0.15, cmap="tab10", vmin=0, vmax=9)
+    for c in range(4):
+        pts = x[y.argmax(1) == c]
+        ax.scatter(pts[:, 0], pts[:, 1], s=14, color=plt.cm.tab10(c), label=f"class {c}")
+    ax.set_xlabel("$x_1$"), ax.set_ylabel("$x_2$"), ax.legend(fontsize=7, ncol=2)
+    return Figure("q2-toy-data", save(fig, ctx.path("toy_data.png")),
+                  "The four toy classes with the trained network's decision regions.")
+
+
+def run(ctx: Context) -> Result:
+    cfg, rng = ctx.config, np.random.default_rng(ctx.seed)
+    x, y = toy_data(rng, cfg.points_per_class)
+    params = init_params(cfg.hidden, rng)
+    init = {"bias_sum": float(params["blayer1"].sum() + params["boutput"].sum()),
+            "w_var": float(params["Wlayer1"].var()), "w_var_expected": 2 / (2 + cfg.hidden)}
+    sig = nn.sigmoid(np.array([-1000.0, 1000.0]))
+    probs = predict(x, params)
+    start_loss, start_acc = nn.compute_loss_and_acc(y, probs)
+    checks = {"sigmoid_extremes": [float(sig[0]), float(sig[1])], "probs_positive": bool((probs > 0).all()),
+              "probs_row_sum_error": float(np.abs(probs.sum(1) - 1).max()), "probs_shape": list(probs.shape)}
+    grad = gradient_check(x, y, params, cfg.gradcheck_h)
+    history = train(x, y, params, cfg, np.random.default_rng(ctx.seed + 1))
+    zero = init_params(cfg.hidden, rng, zero=True)
+    zero_history = train(x, y, zero, cfg, np.random.default_rng(ctx.seed + 1))
+    hidden_spread = float(np.abs(zero["Wlayer1"] - zero["Wlayer1"][:, :1]).max())   # 0: all units identical
+    metrics = {
+        "init": init, "checks": checks,
+        "start_loss": start_loss, "start_acc": start_acc, "chance_loss": float(len(x) * np.log(4)),
+        "toy_final_loss": history["loss"][-1], "toy_final_accuracy": history["acc"][-1],
+        "epochs": cfg.epochs, "learning_rate": cfg.learning_rate, "batch_size": cfg.batch_size, "hidden": cfg.hidden,
+        "n_points": len(x),
+        "gradcheck_max_rel_error": grad["max_rel_error"], "gradcheck": grad, "gradcheck_h": cfg.gradcheck_h,
+        "seed_study": seed_study(cfg, ctx.seed), "study_seeds": cfg.study_seeds,
+        "zero_init": {"final_accuracy": zero_history["acc"][-1], "hidden_spread": hidden_spread,
+                      "final_loss": zero_history["loss"][-1]},
+    }
+    return Result(metrics, [training_figure(ctx, history, zero_history), data_figure(ctx, x, y, params)])

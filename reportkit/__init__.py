@@ -1,0 +1,1 @@
+"""Infrastructure of the report: results, cache, rendering. Knows nothing about neural networks."""

@@ -1,0 +1,73 @@
+"""Jinja2 for the Markdown templates: StrictUndefined, errors that name template and line, number filters.
+
+Templates hold words and derivations; every measured number reaches them through the context. Keep static
+LaTeX free of `{{` and `{#` (Jinja would eat them) or put it inside `{% raw %}`.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from reportkit.errors import BuildError
+
+
+def pct(value: float, digits: int = 1) -> str:
+    """0.8123 -> '81.2 %'."""
+    return f"{100 * value:.{digits}f} %"
+
+
+def num(value: float, digits: int = 3) -> str:
+    """A float with `digits` significant figures, as TeX-free text ('1.23e-09' -> '1.23 × 10^-9' is `sci`)."""
+    return f"{value:.{digits}g}"
+
+
+def sci(value: float, digits: int = 2) -> str:
+    """A number for math mode: 1.2e-9 -> '1.2 \\times 10^{-9}' (use inside $...$)."""
+    if value == 0 or not math.isfinite(value):
+        return str(value)
+    exponent = math.floor(math.log10(abs(value)))
+    if -3 <= exponent <= 3:
+        return f"{value:.{digits}g}"
+    mantissa = value / 10 ** exponent
+    return f"{mantissa:.{digits - 1}f} \\times 10^{{{exponent}}}"
+
+
+def _template_frame(tb) -> tuple[str, int] | None:
+    """The innermost traceback frame that belongs to a template (Jinja rewrites frames to template lines)."""
+    found = None
+    for frame, lineno in traceback.walk_tb(tb):
+        name = frame.f_code.co_filename
+        if name.endswith(".j2"):
+            found = (Path(name).name, lineno)
+    return found
+
+
+class Templates:
+    """A Jinja2 environment over one folder of templates."""
+
+    def __init__(self, folder: Path, globals_: dict[str, Any] | None = None):
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            autoescape=False,                # output is Markdown, escaped by the Markdown stage
+        )
+        self.env.filters.update(pct=pct, num=num, sci=sci)
+        self.env.globals.update(globals_ or {})
+
+    def render(self, name: str, **context: Any) -> str:
+        try:
+            return self.env.get_template(name).render(**context)
+        except jinja2.TemplateSyntaxError as e:
+            raise BuildError(f"template {Path(e.filename or name).name}:{e.lineno}: {e.message}") from e
+        except jinja2.TemplateNotFound as e:
+            raise BuildError(f"template {e.name} not found in {self.env.loader.searchpath[0]}") from e
+        except (jinja2.UndefinedError, BuildError, TypeError, KeyError, ValueError) as e:
+            where = _template_frame(sys.exc_info()[2])
+            place = f"template {where[0]}:{where[1]}" if where else f"template {name}"
+            raise BuildError(f"{place}: {e}") from e

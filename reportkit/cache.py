@@ -192,7 +192,9 @@ class Cache:
         try:
             fields = run(tmp)
             manifest = {"key": key, "section": section_id, "created": time.time(), "inputs": inputs, **fields}
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+            text = json.dumps(manifest, indent=1, sort_keys=True)
+            manifest = json.loads(text)        # exactly what a later cache hit reads (same key order)
+            (tmp / "manifest.json").write_text(text)
             final = section_dir / key
             shutil.rmtree(final, ignore_errors=True)
             os.rename(tmp, final)

@@ -20,7 +20,7 @@ from reportkit.mathsvg import MathRenderer
 from reportkit.mdext import ReportExtension
 from reportkit.templating import Templates
 
-LEFTOVER_MATH = re.compile(r"\$\$|\\begin\{|\\\(|\\\[")
+LEFTOVER_MATH = re.compile(r"\$\$|\$<span class=\"math\">|\\begin\{|\\\(|\\\[")
 CODE = re.compile(r"<(code|pre)\b.*?</\1>", re.S)
 
 

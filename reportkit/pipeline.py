@@ -76,6 +76,8 @@ def plan(opts: Options) -> list[Planned]:
     try:
         data_root = resolve_data_root(opts.data)
     except DataError as e:
+        if opts.data:                      # a root the user named must exist, whatever runs
+            raise
         data_root, root_error = None, e
     cache = Cache(opts.build_dir / "cache")
     memo = DigestMemo(opts.build_dir / "cache" / "digests.json")

@@ -1,0 +1,130 @@
+"""The handout functions of experiments/nn.py: shapes, known values, gradients against finite differences and torch."""
+import numpy as np
+import pytest
+import torch
+
+from experiments import nn
+
+
+def make_net(rng, d=6, h=5, c=3):
+    params = {}
+    nn.initialize_weights(d, h, params, "layer1", rng=rng)
+    nn.initialize_weights(h, c, params, "output", rng=rng)
+    params["blayer1"] = rng.normal(size=h)
+    params["boutput"] = rng.normal(size=c)
+    return params
+
+
+def loss_of(x, y, params):
+    h = nn.forward(x, params, "layer1", nn.sigmoid)
+    probs = nn.softmax(nn.forward(h, params, "output", nn.linear))
+    return nn.compute_loss_and_acc(y, probs)[0], probs
+
+
+def test_initialize_weights_is_xavier_uniform(rng):
+    params = {}
+    nn.initialize_weights(300, 200, params, "layer1", rng=rng)
+    W, b = params["Wlayer1"], params["blayer1"]
+    limit = np.sqrt(6 / 500)
+    assert W.shape == (300, 200) and b.shape == (200,)
+    assert np.all(np.abs(W) <= limit) and np.abs(W).max() > 0.99 * limit
+    assert W.var() == pytest.approx(2 / 500, rel=0.02)
+    assert np.all(b == 0)
+
+
+@pytest.mark.parametrize("x, expected", [
+    pytest.param(np.array([-1000.0, 0.0, 1000.0]), [0.0, 0.5, 1.0], id="extremes"),
+    pytest.param(np.array([np.log(3.0)]), [0.75], id="log3"),
+])
+def test_sigmoid_known_values(x, expected):
+    with np.errstate(over="raise", invalid="raise"):   # no overflow even at +-1000
+        assert nn.sigmoid(x) == pytest.approx(expected, abs=1e-15)
+
+
+def test_sigmoid_keeps_float32():
+    assert nn.sigmoid(np.zeros(3, dtype=np.float32)).dtype == np.float32
+
+
+def test_softmax_rows_sum_to_one_and_survive_huge_logits():
+    x = np.array([[1000.0, 1000.0, -1000.0], [-1000.0, -999.0, -1000.0], [1.0, 2.0, 3.0]])
+    with np.errstate(over="raise", invalid="raise"):
+        p = nn.softmax(x)
+    assert p.shape == (3, 3)
+    assert p.sum(axis=1) == pytest.approx([1, 1, 1], abs=1e-15)
+    assert p[0] == pytest.approx([0.5, 0.5, 0.0])
+    assert p[2] == pytest.approx(np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum())
+
+
+def test_compute_loss_and_acc_sums_cross_entropy():
+    y = np.eye(3)[[0, 1, 2, 0]]
+    probs = np.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.6, 0.2, 0.2], [0.25, 0.5, 0.25]])
+    loss, acc = nn.compute_loss_and_acc(y, probs)
+    assert loss == pytest.approx(-(np.log(0.5) + np.log(0.8) + np.log(0.2) + np.log(0.25)))
+    assert acc == pytest.approx(0.5)
+
+
+def test_forward_caches_and_backwards_shapes(rng):
+    params = make_net(rng)
+    x = rng.normal(size=(4, 6))
+    out = nn.forward(x, params, "layer1")
+    X, pre, post = params["cache_layer1"]
+    assert X is x and pre.shape == post.shape == out.shape == (4, 5)
+    dx = nn.backwards(np.ones_like(out), params, "layer1", nn.sigmoid_deriv)
+    assert dx.shape == x.shape
+    assert params["grad_Wlayer1"].shape == params["Wlayer1"].shape
+    assert params["grad_blayer1"].shape == params["blayer1"].shape
+
+
+@pytest.mark.parametrize("act, deriv", [(nn.sigmoid, nn.sigmoid_deriv), (nn.tanh, nn.tanh_deriv),
+                                        (nn.relu, nn.relu_deriv), (nn.linear, nn.linear_deriv)],
+                         ids=["sigmoid", "tanh", "relu", "linear"])
+def test_activation_derivatives_match_finite_differences(act, deriv, rng):
+    x = rng.normal(size=50)
+    x = x[np.abs(x) > 1e-3]                         # relu has no derivative at 0
+    h = 1e-6
+    numeric = (act(x + h) - act(x - h)) / (2 * h)
+    assert deriv(act(x)) == pytest.approx(numeric, abs=1e-8)
+
+
+def test_backprop_matches_numerical_gradient(rng):
+    params = make_net(rng)
+    x, y = rng.normal(size=(7, 6)), np.eye(3)[rng.integers(0, 3, 7)]
+    _, probs = loss_of(x, y, params)
+    delta = nn.backwards(probs - y, params, "output", nn.linear_deriv)
+    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
+    for name in ("Wlayer1", "blayer1", "Woutput", "boutput"):
+        analytic = params["grad_" + name].copy()
+        numeric = nn.numerical_grad(lambda: loss_of(x, y, params)[0], params[name])
+        assert nn.relative_error(analytic, numeric).max() < 1e-6, name
+
+
+def test_backprop_matches_torch(rng):
+    """An independent oracle: the same two-layer network in torch autograd."""
+    params = make_net(rng)
+    x, y = rng.normal(size=(5, 6)), np.eye(3)[rng.integers(0, 3, 5)]
+    _, probs = loss_of(x, y, params)
+    delta = nn.backwards(probs - y, params, "output", nn.linear_deriv)
+    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
+    t = {k: torch.tensor(params[k], requires_grad=True) for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
+    logits = torch.sigmoid(torch.tensor(x) @ t["Wlayer1"] + t["blayer1"]) @ t["Woutput"] + t["boutput"]
+    loss = -(torch.tensor(y) * torch.log_softmax(logits, 1)).sum()
+    loss.backward()
+    for name, tensor in t.items():
+        np.testing.assert_allclose(params["grad_" + name], tensor.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_get_random_batches_covers_every_example_once(rng):
+    x, y = np.arange(23)[:, None], np.arange(23)[:, None] * 10
+    batches = nn.get_random_batches(x, y, 5, rng=rng)
+    assert [len(bx) for bx, _ in batches] == [5, 5, 5, 5, 3]
+    assert sorted(np.concatenate([bx for bx, _ in batches]).ravel()) == list(range(23))
+    for bx, by in batches:                            # pairs stay aligned
+        assert np.all(by == bx * 10)
+
+
+def test_numerical_grad_restores_its_input(rng):
+    x = rng.normal(size=(3, 2))
+    before = x.copy()
+    g = nn.numerical_grad(lambda: float(np.sum(x ** 2)), x)
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_allclose(g, 2 * x, atol=1e-8)

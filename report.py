@@ -4,6 +4,7 @@
     python report.py --all                  every section, cached ones skipped
     python report.py --section q2           rerun q2, re-render everything from the cache
     python report.py --list | --explain     what is cached, and why a section would rerun
+    python report.py --publish [DIR]        also write a static site (default build/site)
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu", help="torch device for Q6, e.g. cpu or cuda (default cpu)")
     parser.add_argument("--data", metavar="DIR", help="data root (else $HW5_DATA, ./hw5data, ../shared/hw5data)")
     parser.add_argument("--out", metavar="DIR", type=Path, help="where build/ and figures/ go (default: here)")
+    parser.add_argument("--publish", metavar="DIR", nargs="?", const="build/site", type=Path,
+                        help="also write a self-contained static site (index.html + figures/), default build/site")
     parser.add_argument("--author", help="author on the title page (default: pyproject [tool.hw5report])")
     return parser.parse_args(argv)
 
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
                    progress=sys.stderr.isatty() and not os.environ.get("CI"))
     if args.out:
         opts.out = args.out.resolve()
+    if args.publish:
+        opts.publish = args.publish if args.publish != Path("build/site") else opts.build_dir / "site"
     try:
         if args.list:
             list_sections(opts)
@@ -53,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     except ReportError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:                  # e.g. a read-only build/: say which file, keep it one line
+        print(f"error: cannot access {e.filename}: {e.strerror}; check permissions or pass --out DIR",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: finished sections stay cached; rerun the same command to continue", file=sys.stderr)
         return 130

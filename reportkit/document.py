@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ def lint(body: str) -> None:
 def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Path,
           math_cache: Path | None) -> dict[str, Path]:
     """Render the whole document; returns the written files (html, pdf)."""
-    fig_rel = Path("..") / fig_dir.name if fig_dir.parent == build_dir.parent else Path(fig_dir).resolve()
+    fig_rel = os.path.relpath(fig_dir, build_dir)
     templates = Templates(templates_dir, {"figure": _figure_helper(doc.figures, str(fig_rel)), "table": table})
     context = {"sections": doc.sections, "r": doc.results, "meta": doc.meta, "sources": doc.sources}
     text = templates.render("report.md.j2", **context)
@@ -98,6 +99,22 @@ def html_to_pdf(page: str, base_url: Path) -> bytes:
 
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     return weasyprint.HTML(string=page, base_url=str(base_url) + "/").write_pdf()
+
+
+def publish(html_file: Path, fig_dir: Path, site: Path) -> Path:
+    """A self-contained static site: index.html (CSS and math inline) plus figures/; works from file://."""
+    page = html_file.read_text()
+    fig_prefix = os.path.relpath(fig_dir, html_file.parent)
+    used = sorted(set(re.findall(rf'src="{re.escape(fig_prefix)}/([^"]+)"', page)))
+    (site / "figures").mkdir(parents=True, exist_ok=True)
+    for name in used:
+        shutil.copyfile(fig_dir / name, site / "figures" / name)
+    for stale in (site / "figures").iterdir():
+        if stale.name not in used:
+            stale.unlink()
+    page = page.replace(f'src="{fig_prefix}/', 'src="figures/')
+    write_atomic(site / "index.html", page.encode())
+    return site / "index.html"
 
 
 def copy_figures(figures: dict[str, tuple[Path, str]], fig_dir: Path) -> dict[str, tuple[Path, str]]:

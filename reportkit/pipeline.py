@@ -39,6 +39,7 @@ class Options:
     out: Path = PROJECT_ROOT                              # build/ and figures/ go under it
     author: str | None = None
     progress: bool = False
+    publish: Path | None = None                            # also write a static site there
 
     @property
     def build_dir(self) -> Path:
@@ -201,6 +202,11 @@ def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts
     payload = {"meta": meta, **results}
     write_atomic(build_dir / "results.json", json.dumps(payload, indent=1, sort_keys=False).encode())
     outputs["results"] = build_dir / "results.json"
+    if opts.publish is not None:
+        try:
+            outputs["site"] = document.publish(outputs["html"], fig_dir, opts.publish)
+        except OSError as e:
+            raise BuildError(f"cannot publish to {opts.publish} ({e.strerror}); pick a writable DIR") from e
     return outputs
 
 

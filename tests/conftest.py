@@ -37,3 +37,25 @@ def run_section(tmp_path, data_root):
         return module.run(ctx)
 
     return _run
+
+
+def run_main(argv):
+    """report.main(argv) in-process; returns (exit code, stdout)."""
+    import contextlib
+    import io
+
+    import report
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = report.main(argv)
+    return code, buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def smoke_build(tmp_path_factory):
+    """One smoke build (with --publish) shared by the end-to-end tests: (out dir, first-run stdout)."""
+    out = tmp_path_factory.mktemp("smoke")
+    code, stdout = run_main(["--all", "--profile", "smoke", "--out", str(out), "--publish"])
+    assert code == 0, stdout
+    return out, stdout

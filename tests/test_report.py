@@ -6,27 +6,9 @@ import subprocess
 import pytest
 
 import report
+from conftest import run_main
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def smoke_build(tmp_path_factory):
-    """One smoke build shared by the tests of this module: (out dir, first-run stdout)."""
-    out = tmp_path_factory.mktemp("smoke")
-    code, stdout = run_main(["--all", "--profile", "smoke", "--out", str(out)])
-    assert code == 0, stdout
-    return out, stdout
-
-
-def run_main(argv):
-    import contextlib
-    import io
-
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        code = report.main(argv)
-    return code, buffer.getvalue()
 
 
 def pdf_text(path):

@@ -188,7 +188,7 @@ class Cache:
             tmp.mkdir()
         except OSError as e:
             raise BuildError(f"cannot write the cache under {self.root} ({e.strerror}); "
-                             "make build/ writable or pass --build DIR") from e
+                             "make build/ writable or pass --out DIR") from e
         try:
             fields = run(tmp)
             manifest = {"key": key, "section": section_id, "created": time.time(), "inputs": inputs, **fields}

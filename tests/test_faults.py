@@ -1,0 +1,66 @@
+"""Faults and bad input: each fails with a clear one-line error and leaves nothing half-written."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_main
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sigint_during_training_leaves_the_cache_valid(tmp_path):
+    cmd = [sys.executable, "report.py", "--section", "q2", "--out", str(tmp_path)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)                                   # imports, q1, then inside q2's training loops
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and err.strip().count("\n") == 0
+    cache = tmp_path / "build" / "cache"
+    assert not list(cache.glob("*/.tmp-*")), "a half-written entry was left behind"
+    assert not list(cache.glob("q2/*/manifest.json"))
+    code, out = run_main(["--section", "q2", "--out", str(tmp_path), "--profile", "full"])
+    assert code == 0 and "q2     ran" in out
+
+
+def test_unknown_math_macro_names_the_macro(tmp_path, monkeypatch, capsys):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    q1 = templates / "q1.md.j2"
+    q1.write_text(q1.read_text().replace("Write $s_i = e^{x_i}$.", "Write $s_i = \\expo{x_i}$."))
+    from reportkit import pipeline
+
+    monkeypatch.setattr(pipeline, "PROJECT_ROOT", tmp_path, raising=True)
+    (tmp_path / "experiments").mkdir()
+    shutil.copy(ROOT / "experiments" / "nn.py", tmp_path / "experiments" / "nn.py")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    code = run_main(["--section", "q1", "--profile", "smoke", "--out", str(tmp_path / "out")])[0]
+    assert code == 1
+    assert "unknown macro \\expo" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "build" / "report.pdf").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to drop privileges")
+def test_read_only_build_dir_is_a_one_line_error(tmp_path):
+    out = tmp_path / "out"
+    (out / "build").mkdir(parents=True)
+    os.chmod(tmp_path, 0o755)
+    os.chmod(out, 0o555)
+    os.chmod(out / "build", 0o555)
+    (tmp_path / "mpl").mkdir(mode=0o777)
+    os.chmod(tmp_path / "mpl", 0o777)
+    cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "report.py",
+           "--section", "q1", "--profile", "smoke", "--out", str(out)]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl"), "HOME": str(tmp_path)})
+    assert run.returncode != 0
+    lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "build" in lines[0], run.stderr[-2000:]
+    assert "Traceback" not in run.stderr

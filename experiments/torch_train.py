@@ -89,7 +89,7 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], valid: tuple
             if scheduler is not None and step_scheduler_per_batch:
                 scheduler.step()
             seen += len(idx)
-            loss_sum += float(loss) * len(idx)
+            loss_sum += loss.item() * len(idx)   # .item(): float() on a graph tensor warns (an error in pytest)
             correct += int((logits.argmax(1) == yb).sum())
         if scheduler is not None and not step_scheduler_per_batch:
             scheduler.step()

@@ -15,7 +15,7 @@ from typing import Any
 
 import markdown
 
-from reportkit.cache import write_atomic
+from reportkit.cache import sha256_bytes, write_atomic
 from reportkit.errors import BuildError
 from reportkit.mathsvg import MathRenderer
 from reportkit.mdext import ReportExtension
@@ -90,8 +90,27 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
     page = templates.render("base.html.j2", body=body, toc=toc, css=css, **context)
     html_path, pdf_path = build_dir / "report.html", build_dir / "report.pdf"
     write_atomic(html_path, page.encode())
-    write_atomic(pdf_path, html_to_pdf(page, base_url=build_dir))
+    write_atomic(pdf_path, cached_pdf(page, build_dir, fig_dir, math_cache.parent / "pdf" if math_cache else None))
     return {"html": html_path, "pdf": pdf_path}
+
+
+def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None) -> bytes:
+    """The PDF is a pure function of the HTML, the figure bytes and WeasyPrint: reuse it when none changed."""
+    if cache_dir is None:
+        return html_to_pdf(page, base_url=build_dir)
+    from importlib.metadata import version
+
+    figures = sorted(p for p in fig_dir.glob("*") if p.is_file()) if fig_dir.is_dir() else []
+    parts = [page.encode(), version("weasyprint").encode()] + [p.name.encode() + p.read_bytes() for p in figures]
+    key = sha256_bytes(b"\0".join(parts))[:24]
+    cached = cache_dir / f"{key}.pdf"
+    if cached.is_file():
+        return cached.read_bytes()
+    pdf = html_to_pdf(page, base_url=build_dir)
+    write_atomic(cached, pdf)
+    for old in sorted(cache_dir.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)[:-3]:
+        old.unlink()
+    return pdf
 
 
 def html_to_pdf(page: str, base_url: Path) -> bytes:

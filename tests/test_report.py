@@ -1,6 +1,7 @@
 """report.py end to end: a smoke build into a temp dir, cache reuse, byte-identical rebuilds, CLI errors."""
 import json
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -44,6 +45,7 @@ def test_pdf_has_sections_numbers_and_smoke_stamp(smoke_build):
 def test_cached_rebuild_is_byte_identical(smoke_build):
     out, _ = smoke_build
     html, pdf = (out / "build" / "report.html").read_bytes(), (out / "build" / "report.pdf").read_bytes()
+    shutil.rmtree(out / "build" / "cache" / "pdf")      # make WeasyPrint lay the PDF out again
     code, stdout = run_main(["--all", "--profile", "smoke", "--out", str(out)])
     assert code == 0
     assert re.search(r"^q1\s+cached", stdout, re.M) and re.search(r"^q2\s+cached", stdout, re.M)

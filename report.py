@@ -5,6 +5,7 @@
     python report.py --section q2           rerun q2, re-render everything from the cache
     python report.py --list | --explain     what is cached, and why a section would rerun
     python report.py --publish [DIR]        also write a static site (default build/site)
+    python report.py ocr IMAGE... [--json]  read handwritten pages with the trained network
 """
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ocr"]:              # python report.py ocr IMAGE... [--model mlp|cnn] [--json]
+        from experiments.ocr_cli import main as ocr_main
+        return ocr_main(argv[1:])
     args = parse_args(argv)
     opts = Options(selected=args.section, force=args.force, profile=args.profile, seed=args.seed,
                    device=args.device, data=args.data, author=args.author,

@@ -5,4 +5,6 @@ SECTION_MODULES fixes the order of the writeup; a section may consume only secti
 SECTION_MODULES = (
     "experiments.q1_theory",
     "experiments.q2_numpy_net",
+    "experiments.q3_nist_mlp",
+    "experiments.q4_ocr",
 )

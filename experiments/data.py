@@ -51,7 +51,8 @@ def load_nist36(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     if x.ndim != 2 or x.shape[1] != 1024 or y.shape != (len(x), 36):
         raise DataError(f"{path}: expected {split}_data (N, 1024) and {split}_labels (N, 36), "
                         f"got {x.shape} and {y.shape}")
-    return x.astype(np.float32), y.astype(np.float32)
+    # loadmat gives column-major arrays: row batches from them are ~100x slower, so copy to C order once.
+    return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y, dtype=np.float32)
 
 
 def describe_source(root: Path | None) -> str:

@@ -1,0 +1,344 @@
+"""Q3: the Q2 numpy network (1024-64-36, sigmoid + softmax) trained on NIST36, with a learning-rate study.
+
+Training: float32, mini-batches reshuffled every epoch, momentum SGD on batch-mean gradients with a cosine
+learning-rate schedule, inputs centred on the training mean image, random shifts of up to `max_shift` pixels.
+The learning rate is chosen on validation accuracy; the test set is scored once, by the chosen network.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from experiments import nn
+from experiments.data import LETTERS, describe_source, load_nist36
+from experiments.plotting import plt, save
+from experiments.progress import progress
+from reportkit.result import Context, Figure, Result, Section
+
+NAMES = ("Wlayer1", "blayer1", "Woutput", "boutput")
+
+
+@dataclass(frozen=True)
+class Config:
+    hidden: int = 64                  # the handout's hidden_size
+    epochs: int = 50                  # the F22 handout asks for at least 50 (older ones 30)
+    batch_size: int = 32              # small batches generalise well here; an epoch is ~280 steps
+    learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)  # half-decade grid: 10x and 0.1x of an
+    #                                   interior best are in the grid, so their curves cost no extra run
+    momentum: float = 0.9             # heavy-ball momentum; the rates above are for batch-mean gradients
+    max_shift: int = 2                # random shifts of +-2 px: without them train acc hits 99 % and valid stalls at 77 %
+    train_limit: int = 0              # 0: all 9000 training images; smoke runs use a slice
+    valid_limit: int = 0              # 0: all 2880 validation images
+    top_pairs: int = 6                # confused pairs named in the text
+    ablation: bool = True             # also train the chosen rate without shifts, to show what they buy
+    blas_threads: int = 1             # (32, 1024) matmuls: extra BLAS threads only fight over 2 shared cores
+
+
+SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", config=Config,
+                  smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
+                  data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat"))
+
+
+def blas_threads(n: int):
+    """Limit numpy's BLAS to n threads inside a `with` block (small matmuls lose to thread hand-offs)."""
+    return threadpool_limits(n, user_api="blas")
+
+
+# ---------------------------------------------------------------- data
+def load(root: Path, cfg, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """train/valid/test as (x (N, 1024) float32, y (N, 36) one-hot); limits take seeded random subsets."""
+    # loadmat gives Fortran-order arrays; gathering batch rows from those is ~100x slower than from C order
+    splits = {s: tuple(map(np.ascontiguousarray, load_nist36(root, s))) for s in ("train", "valid", "test")}
+    for name, limit in (("train", cfg.train_limit), ("valid", cfg.valid_limit)):
+        x, y = splits[name]
+        if 0 < limit < len(x):
+            keep = np.sort(np.random.default_rng(seed).permutation(len(x))[:limit])
+            splits[name] = (x[keep], y[keep])
+    return splits
+
+
+def shift_images(padded: np.ndarray, max_shift: int, rng) -> np.ndarray:
+    """Random integer shifts in [-max_shift, max_shift]^2 of every image, as one gather.
+
+    padded: (N, S*S) images padded with background to side S = 32 + 2*max_shift. Returns (N, 1024).
+    """
+    side = 32 + 2 * max_shift
+    window = (np.arange(32)[:, None] * side + np.arange(32)[None, :]).ravel()   # (1024,) top-left crop
+    dr, dc = rng.integers(0, 2 * max_shift + 1, size=(2, len(padded)))
+    return np.take_along_axis(padded, window[None, :] + (dr * side + dc)[:, None], axis=1)
+
+
+def pad_images(x: np.ndarray, max_shift: int) -> np.ndarray:
+    """(N, 1024) -> (N, S*S) with a white (1.0) border of max_shift pixels."""
+    img = np.pad(x.reshape(-1, 32, 32), ((0, 0), (max_shift,) * 2, (max_shift,) * 2), constant_values=1.0)
+    return img.reshape(len(x), -1)
+
+
+# ---------------------------------------------------------------- network (the Q2 code, float32)
+def init_params(hidden: int, rng) -> dict[str, np.ndarray]:
+    """Xavier-initialised 1024-hidden-36 parameters in float32, with zero momentum buffers m_*."""
+    params = {}
+    nn.initialize_weights(1024, hidden, params, "layer1", rng=rng)
+    nn.initialize_weights(hidden, 36, params, "output", rng=rng)
+    params.update({k: params[k].astype(np.float32) for k in NAMES})
+    params.update({"m_" + k: np.zeros_like(params[k]) for k in NAMES})
+    return params
+
+
+def predict(x: np.ndarray, params: dict) -> np.ndarray:
+    """Class probabilities (N, 36) for inputs x (N, 1024)."""
+    h = nn.forward(x, params, "layer1", nn.sigmoid)
+    return nn.softmax(nn.forward(h, params, "output", nn.linear))
+
+
+def sgd_step(bx: np.ndarray, by: np.ndarray, params: dict, lr: float, momentum: float) -> None:
+    """One momentum step on the batch-mean cross-entropy of (bx (B, 1024), by (B, 36))."""
+    probs = predict(bx, params)
+    delta = nn.backwards((probs - by) / np.float32(len(bx)), params, "output", nn.linear_deriv)
+    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
+    for k in NAMES:
+        m = params["m_" + k]
+        m *= momentum
+        m += params["grad_" + k]
+        params[k] -= np.float32(lr) * m
+
+
+def train_epoch(x: np.ndarray, y: np.ndarray, params: dict, lr: float, momentum: float, batch_size: int,
+                rng) -> None:
+    """One pass over (x (N, 1024), y (N, 36)) in a fresh random order, batches gathered into one buffer."""
+    order = rng.permutation(len(x))
+    bx = np.empty((batch_size, x.shape[1]), np.float32)
+    by = np.empty((batch_size, y.shape[1]), np.float32)
+    for start in range(0, len(x), batch_size):
+        idx = order[start:start + batch_size]
+        n = len(idx)
+        np.take(x, idx, axis=0, out=bx[:n], mode="clip")    # "clip": no bounds-check copy (idx is valid)
+        np.take(y, idx, axis=0, out=by[:n], mode="clip")
+        sgd_step(bx[:n], by[:n], params, lr, momentum)
+
+
+def evaluate(x: np.ndarray, y: np.ndarray, params: dict) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy); NaN loss if the forward pass overflowed."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        probs = predict(x, params)
+        if not np.isfinite(probs).all():
+            return float("nan"), float(np.mean(probs.argmax(1) == y.argmax(1)))
+        loss, acc = nn.compute_loss_and_acc(y, probs)
+    return loss / len(x), acc
+
+
+def cosine_lr(base: float, epoch: int, epochs: int) -> float:
+    """Cosine decay from base at epoch 0 towards 0 at the end."""
+    return base * 0.5 * (1.0 + np.cos(np.pi * epoch / epochs))
+
+
+def train(data: dict, centre: np.ndarray, cfg, lr: float, seed: int, show: bool = False):
+    """Train one network; returns (params, history). History lists hold None after a divergence."""
+    rng = np.random.default_rng(seed)
+    params = init_params(cfg.hidden, rng)
+    (x, y), (xv, yv) = data["train"], data["valid"]
+    xc, xvc, padded = x - centre, xv - centre, pad_images(x, cfg.max_shift)
+    hist = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "diverged_epoch": None}
+    for epoch in progress(range(cfg.epochs), show, f"q3 lr={lr:g}"):
+        xs = shift_images(padded, cfg.max_shift, rng) - centre if cfg.max_shift else xc
+        with np.errstate(over="ignore", invalid="ignore"), blas_threads(cfg.blas_threads):
+            train_epoch(xs, y, params, cosine_lr(lr, epoch, cfg.epochs), cfg.momentum, cfg.batch_size, rng)
+            (tl, ta), (vl, va) = evaluate(xc, y, params), evaluate(xvc, yv, params)
+        finite = np.isfinite([tl, vl]).all() and all(np.isfinite(params[k]).all() for k in NAMES)
+        if not finite:
+            hist["diverged_epoch"] = epoch + 1
+            break
+        for key, v in zip(("train_loss", "train_acc", "valid_loss", "valid_acc"), (tl, ta, vl, va)):
+            hist[key].append(float(v))
+    for key in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
+        hist[key] += [None] * (cfg.epochs - len(hist[key]))
+    return params, hist
+
+
+# ---------------------------------------------------------------- analysis
+def curve_summary(hist: dict, reference: dict) -> dict:
+    """Claims for the text, computed from one run's curves and the best run's (reference) curves."""
+    va = [v for v in hist["valid_acc"] if v is not None]
+    tl = [v for v in hist["train_loss"] if v is not None]
+    ref = np.array(reference["valid_acc"], dtype=float)
+    out = {"diverged": hist["diverged_epoch"] is not None, "diverged_epoch": hist["diverged_epoch"],
+           "final_valid_acc": va[-1] if va else None, "final_train_acc": None, "final_train_loss": None,
+           "best_valid_acc": max(va) if va else None, "loss_rises": 0, "max_rise": 0.0, "last_n": 0, "last_gain": None, "best_reached_at": None}
+    if not va:
+        return out
+    out.update(final_train_acc=[v for v in hist["train_acc"] if v is not None][-1], final_train_loss=tl[-1],
+               loss_rises=int(np.sum(np.diff(tl) > 0)), max_rise=float(np.max(np.diff(tl), initial=0.0)),
+               last_n=min(10, len(va) - 1),
+               last_gain=va[-1] - va[max(0, len(va) - 11)])       # valid-acc gain over the last (up to) 10 epochs
+    reached = np.nonzero(ref >= va[-1])[0]
+    out["best_reached_at"] = int(reached[0]) + 1 if len(reached) else None   # epoch the best lr got there
+    return out
+
+
+def confusion_matrix(labels: np.ndarray, preds: np.ndarray, classes: int = 36) -> np.ndarray:
+    """(classes, classes) counts; row = true class, column = predicted class."""
+    return np.bincount(labels * classes + preds, minlength=classes * classes).reshape(classes, classes)
+
+
+def confused_pairs(cm: np.ndarray, k: int) -> list[list]:
+    """The k unordered class pairs with the most confusions (both directions summed): [[a, b, count], ...]."""
+    both = np.triu(cm + cm.T, k=1)
+    flat = np.argsort(-both, axis=None, kind="stable")[:k]
+    return [[LETTERS[i], LETTERS[j], int(both[i, j])] for i, j in zip(*np.unravel_index(flat, both.shape))]
+
+
+def raw_input_weights(params: dict, centre: np.ndarray) -> dict[str, np.ndarray]:
+    """Weights for raw rows: sigmoid((x - c) W + b) = sigmoid(x W + (b - c W)), so centring folds into b."""
+    out = {k: params[k].copy() for k in NAMES}
+    out["blayer1"] = params["blayer1"] - centre @ params["Wlayer1"]     # (1024,) @ (1024, H) -> (H,)
+    return out
+
+
+def border_ratio(W: np.ndarray, width: int = 3) -> float:
+    """Mean |weight| in the outer `width`-pixel ring of the 32x32 images over that in the centre. W: (1024, H)."""
+    ring = np.ones((32, 32), bool)
+    ring[width:-width, width:-width] = False
+    mag = np.abs(W).reshape(32, 32, -1)
+    return float(mag[ring].mean() / mag[~ring].mean())
+
+
+def smoothness(W: np.ndarray) -> np.ndarray:
+    """Per unit (H,): correlation of vertically and horizontally adjacent weights in its 32x32 image. W: (1024, H)."""
+    img = W.T.reshape(-1, 32, 32).astype(np.float64)
+    img = img - img.mean(axis=(1, 2), keepdims=True)
+    corr = [np.sum(a * b, (1, 2)) / np.sqrt(np.sum(a * a, (1, 2)) * np.sum(b * b, (1, 2)))
+            for a, b in ((img[:, 1:], img[:, :-1]), (img[:, :, 1:], img[:, :, :-1]))]
+    return (corr[0] + corr[1]) / 2
+
+
+# ---------------------------------------------------------------- figures
+def curves_figure(ctx, runs: list[tuple[str, dict]], label: str, file: str, caption: str) -> Figure:
+    """One row per run: accuracy (train, valid) and mean cross-entropy (train, valid) per epoch."""
+    fig, axes = plt.subplots(len(runs), 2, figsize=(7, 2.1 * len(runs)), squeeze=False, layout="constrained")
+    for (title, h), (a, b) in zip(runs, axes):
+        epochs = np.arange(1, len(h["train_acc"]) + 1)
+        f = lambda key: np.array([np.nan if v is None else v for v in h[key]])   # noqa: E731
+        a.plot(epochs, f("train_acc"), label="train"), a.plot(epochs, f("valid_acc"), label="valid")
+        b.plot(epochs, f("train_loss"), label="train"), b.plot(epochs, f("valid_loss"), label="valid")
+        a.set_ylim(0, 1), a.set_ylabel("accuracy"), b.set_ylabel("mean cross-entropy"), a.set_title(title, fontsize=9)
+        if h["diverged_epoch"]:
+            for ax in (a, b):
+                ax.axvline(h["diverged_epoch"], color="r", ls=":", label="diverged")
+        a.legend(), b.legend()
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    return Figure(label, save(fig, ctx.path(file)), caption)
+
+
+def weights_figure(ctx, w_init: np.ndarray, w_trained: np.ndarray) -> Figure:
+    """The H first-layer weight vectors as upright 32x32 images in 8x8 grids, at init and after training."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.7))
+    for ax, W, title in zip(axes, (w_init, w_trained), ("at initialisation", "after training")):
+        tiles = W.T.reshape(8, 8, 32, 32).transpose(0, 1, 3, 2)             # .T per tile: stored transposed
+        tiles = tiles / np.abs(tiles).max(axis=(2, 3), keepdims=True)        # each tile scaled to [-1, 1]
+        grid = np.pad(tiles, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=np.nan)
+        ax.imshow(grid.transpose(0, 2, 1, 3).reshape(8 * 34, 8 * 34), cmap="gray", vmin=-1, vmax=1)
+        ax.set_title(title), ax.axis("off")
+    return Figure("q3-weights", save(fig, ctx.path("weights.png")),
+                  "The 64 first-layer weight vectors shown as 32×32 images (upright), each scaled to its own "
+                  "largest magnitude; grey is 0, white positive, black negative.")
+
+
+def confusion_figure(ctx, cm: np.ndarray) -> Figure:
+    fig, ax = plt.subplots(figsize=(6.4, 6.0))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(36), LETTERS, fontsize=6), ax.set_yticks(range(36), LETTERS, fontsize=6)
+    ax.set_xlabel("predicted class"), ax.set_ylabel("true class"), ax.grid(False)
+    return Figure("q3-confusion", save(fig, ctx.path("confusion.png")),
+                  "Confusion matrix of the chosen network on the test set (rows: true class, columns: prediction).")
+
+
+# ---------------------------------------------------------------- the section
+def final_valid(run) -> float:
+    acc = run[1]["valid_acc"][-1]
+    return -1.0 if acc is None else acc
+
+
+def learning_rate_study(data, centre, cfg, seed, show):
+    """Sweep the grid (same init and batch order for all), pick the best rate on validation, and add the
+    runs at 10x and 0.1x it if the grid lacks them. Returns (runs {lr: (params, history)}, best, shown)."""
+    runs = {lr: train(data, centre, cfg, lr, seed, show) for lr in cfg.learning_rates}
+    best = max(runs, key=lambda lr: final_valid(runs[lr]))
+    shown = {}
+    for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1)):
+        lr = next((g for g in runs if np.isclose(g, best * factor)), best * factor)
+        if lr not in runs:
+            runs[lr] = train(data, centre, cfg, lr, seed, show)
+        shown[name] = {"lr": lr, **curve_summary(runs[lr][1], runs[best][1]), "history": runs[lr][1]}
+    return runs, best, shown
+
+
+def weight_metrics(w_init: np.ndarray, w_trained: np.ndarray) -> dict:
+    """Numbers behind the Q3.3 comment: smoothness of the weight images and how much the border carries."""
+    s0, s1 = smoothness(w_init), smoothness(w_trained)
+    return {"smoothness": {"init": float(s0.mean()), "trained": float(s1.mean()), "smooth_units": int(np.sum(s1 > 0.5))},
+            "border_ratio": {"init": border_ratio(w_init), "trained": border_ratio(w_trained)}}
+
+
+def score_test(labels: np.ndarray, preds: np.ndarray, top: int) -> tuple[dict, np.ndarray]:
+    """Test accuracy, confusion matrix (returned) and the Q3.4 numbers read from it."""
+    cm = confusion_matrix(labels, preds)
+    pairs = confused_pairs(cm, top)
+    return {"test_accuracy": float(np.mean(preds == labels)), "confused_pairs": pairs,
+            "test_errors": int(np.sum(preds != labels)),
+            "pairs_letter_digit": sum(a.isdigit() != b.isdigit() for a, b, _ in pairs),
+            "test_per_class": {c: float(cm[i, i] / cm[i].sum()) for i, c in enumerate(LETTERS) if cm[i].sum()}}, cm
+
+
+def sweep_rows(runs: dict, grid) -> list[dict]:
+    return [{"lr": lr, "in_grid": lr in grid, "valid_acc": h["valid_acc"][-1], "train_acc": h["train_acc"][-1],
+             "train_loss": h["train_loss"][-1], "diverged_epoch": h["diverged_epoch"]}
+            for lr, (_, h) in sorted(runs.items())]
+
+
+def make_figures(ctx, runs, best, shown, w_init, cm) -> list[Figure]:
+    lr_runs = [(f"{t} learning rate {shown[k]['lr']:g}", shown[k]["history"])
+               for k, t in (("best", "best"), ("high", "10×"), ("low", "0.1×"))]
+    return [curves_figure(ctx, lr_runs[:1], "q3-curves", "curves.png",
+                          f"Training of the chosen network (learning rate {best:g}): accuracy and mean cross-entropy "
+                          "on the training set (unshifted images) and the validation set after each epoch."),
+            curves_figure(ctx, lr_runs, "q3-lr-curves", "lr_curves.png",
+                          "The best learning rate, 10× and 0.1× it: accuracy and mean cross-entropy per epoch."),
+            weights_figure(ctx, w_init, runs[best][0]["Wlayer1"]), confusion_figure(ctx, cm)]
+
+
+def run(ctx: Context) -> Result:
+    cfg, start, cpu_start = ctx.config, time.perf_counter(), time.process_time()
+    for split in ("train", "valid", "test"):
+        ctx.data(f"data/nist36_{split}.mat")
+    data = load(ctx.data_root, cfg, ctx.seed)
+    centre = data["train"][0].mean(axis=0)                                   # (1024,) mean training image
+    runs, best, shown = learning_rate_study(data, centre, cfg, ctx.seed, ctx.progress)
+    no_shift = train(data, centre, replace(cfg, max_shift=0), best, ctx.seed)[1] if cfg.ablation else None
+    weights = raw_input_weights(runs[best][0], centre)
+    np.savez(ctx.path("q3_weights.npz"), **weights)
+    x_test, y_test = data["test"]
+    with blas_threads(cfg.blas_threads):
+        preds = predict(x_test, dict(weights)).argmax(1)                     # raw rows, as Q4 applies them
+    tests, cm = score_test(y_test.argmax(1), preds, cfg.top_pairs)
+    w_init = init_params(cfg.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
+    metrics = {
+        "valid_accuracy": shown["best"]["final_valid_acc"], "train_accuracy": shown["best"]["final_train_acc"],
+        "best_learning_rate": best, **tests, "shown": shown,
+        "sweep": {f"{lr:g}": r[1]["valid_acc"][-1] for lr, r in sorted(runs.items())},
+        "sweep_runs": sweep_rows(runs, cfg.learning_rates), **weight_metrics(w_init, runs[best][0]["Wlayer1"]),
+        "no_shift": None if no_shift is None else {k: no_shift[k][-1] for k in ("train_acc", "valid_acc")},
+        "sizes": {s: len(data[s][0]) for s in data}, "source": describe_source(ctx.data_root),
+        "config": {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "momentum": cfg.momentum,
+                   "max_shift": cfg.max_shift, "hidden": cfg.hidden, "grid": [f"{g:g}" for g in cfg.learning_rates],
+                   "blas_threads": cfg.blas_threads},
+        "runs_trained": len(runs) + bool(no_shift),
+    }
+    figures = make_figures(ctx, runs, best, shown, w_init, cm)
+    metrics["seconds"] = time.perf_counter() - start
+    metrics["cpu_seconds"] = time.process_time() - cpu_start     # this process only: wall - cpu = waiting for cores
+    return Result(metrics, figures, {"q3_weights": "q3_weights.npz"})

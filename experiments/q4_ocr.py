@@ -1,0 +1,218 @@
+"""Q4: read the four handwritten course pages with the Q3 network (findLetters, lines, words, crops)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from skimage import io, transform
+
+from experiments import ocr
+from experiments.data import LETTERS, load_nist36
+from experiments.plotting import plt, save
+from reportkit.errors import DataError
+from reportkit.result import Context, Figure, Result, Section
+
+# assignment.md §5, transcribed from the image files ("DONT" has no apostrophe; periods are not scored).
+GROUND_TRUTH = {
+    "01_list.jpg": ["TO DO LIST", "1. MAKE A TO DO LIST", "2. CHECK OFF THE FIRST", "THING ON TO DO LIST",
+                    "3. REALIZE YOU HAVE ALREADY", "COMPLETED 2 THINGS", "4. REWARD YOURSELF WITH", "A NAP"],
+    "02_letters.jpg": ["A B C D E F G", "H I J K L M N", "O P Q R S T U", "V W X Y Z", "1 2 3 4 5 6 7 8 9 0"],
+    "03_haiku.jpg": ["HAIKUS ARE EASY", "BUT SOMETIMES THEY DONT MAKE SENSE", "REFRIGERATOR"],
+    "04_deep.jpg": ["DEEP LEARNING", "DEEPER LEARNING", "DEEPEST LEARNING"],
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    images: tuple[str, ...] = tuple(GROUND_TRUTH)   # the course pages under images/ (all four)
+    max_pixels: float = 4.0e6   # OcrConfig.max_pixels: the course pages keep >= 60 px characters
+    stats_samples: int = 1000   # NIST36 training glyphs measured to compare the crops' size and stroke with
+    demo_height: int = 120      # Q4.1 demos: NIST36 test glyphs drawn this many pixels tall
+    figure_width: int = 1400    # Q4.3 figures: bw pages shown at most this many pixels wide
+    top_confusions: int = 5     # most frequent substitutions named in the text
+
+
+SECTION = Section(id="q4", title="Q4 Extracting text from images", template="q4.md.j2", config=Config,
+                  smoke={"images": ("03_haiku.jpg", "04_deep.jpg"), "max_pixels": 1.0e6, "stats_samples": 100},
+                  data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), consumes=("q3",))
+
+
+# ---------------------------------------------------------------- composing pages from NIST36 glyphs
+def glyph_image(row: np.ndarray, height: int) -> np.ndarray:
+    """A NIST36 row (1024,) as an upright glyph, tight-cropped and resized to `height` px (ink 0, white 1)."""
+    img = row.reshape(32, 32).T
+    rows, cols = np.nonzero(img < 0.5)
+    img = img[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    f = height / img.shape[0]
+    return transform.resize(img, (height, max(2, round(img.shape[1] * f))), order=1, anti_aliasing=f < 1)
+
+
+def compose_page(lines: list[list[np.ndarray | None]], rng: np.random.Generator, *, gap=0.3, space=1.3,
+                 jitter=0.06, noise=0.02, shade=0.25, margin=60) -> np.ndarray:
+    """An RGB uint8 page of glyph images (ink 0 on white 1, any size; None = a space) written line by line.
+
+    Letters are `gap` x their height apart, spaces `space` x; baselines jitter by `jitter` x height; the
+    paper darkens by `shade` from left to right and carries Gaussian noise of std `noise`.
+    """
+    heights = [g.shape[0] for line in lines for g in line if g is not None]
+    h = max(heights) if heights else 40
+    width = 2 * margin + max((sum(int((g.shape[1] if g is not None else space * h) + gap * h) for g in line)
+                              for line in lines), default=0)
+    page = np.ones((2 * margin + h + int(1.8 * h) * (len(lines) - 1), width))
+    for i, line in enumerate(lines):
+        left, base = margin, margin + int(1.8 * h * i) + h
+        for g in line:
+            if g is None:
+                left += int(space * h)
+                continue
+            top = base - g.shape[0] + int(rng.uniform(-jitter, jitter) * g.shape[0])
+            region = page[top:top + g.shape[0], left:left + g.shape[1]]
+            np.minimum(region, g, out=region)
+            left += g.shape[1] + int(gap * g.shape[0])
+    page *= 1.0 - shade * np.linspace(0, 1, page.shape[1])[None, :]
+    page = np.clip(page + rng.normal(0, noise, page.shape), 0, 1)
+    return (np.stack([page * 0.95, page * 0.93, page * 0.88], axis=-1) * 255).astype(np.uint8)
+
+
+def typical(x: np.ndarray, y: np.ndarray, char: str) -> np.ndarray:
+    """The glyph (1024,) of class `char` in (x (N, 1024), y (N, 36)) closest to its class's mean image."""
+    members = x[y.argmax(1) == LETTERS.index(char)]
+    return members[np.argmin(((members - members.mean(0)) ** 2).sum(1))]
+
+
+def class_glyphs(x: np.ndarray, y: np.ndarray, text: str, height: int) -> list[list[np.ndarray | None]]:
+    """One line per text line: each character's most typical glyph in (x, y), `height` px; spaces are None."""
+    return [[None if c == " " else glyph_image(typical(x, y, c), height) for c in line] for line in text.split("\n")]
+
+
+# ---------------------------------------------------------------- Q4.1: the two assumptions, shown
+def demo_figure(ctx: Context, label: str, page: np.ndarray, classify, caption: str) -> tuple[Figure, dict]:
+    """Run the detector on a demo page; draw its boxes; return the figure and what it found."""
+    lines, layout = ocr.recognise(page, classify)
+    boxes, _ = ocr.page_boxes(layout, page.shape)
+    fig, ax = plt.subplots(figsize=(4.5, 4.5 * page.shape[0] / page.shape[1] + 0.4))
+    ax.imshow(page), ax.axis("off")
+    for r0, c0, r1, c1 in boxes:
+        ax.add_patch(plt.Rectangle((c0, r0), c1 - c0, r1 - r0, fill=False, color="red", lw=1.2))
+    ax.set_title(f"{len(boxes)} boxes, read as \"{' / '.join(lines)}\"", fontsize=8)
+    return Figure(label, save(fig, ctx.path(f"{label}.png")), caption), {"boxes": len(boxes), "text": lines}
+
+
+def join(a: np.ndarray, b: np.ndarray, overlap: int) -> np.ndarray:
+    """Glyphs a and b (ink 0 on white 1) on one baseline, b shifted `overlap` px into a: they touch."""
+    out = np.ones((max(a.shape[0], b.shape[0]), a.shape[1] + b.shape[1] - overlap))
+    out[out.shape[0] - a.shape[0]:, :a.shape[1]] = a
+    region = out[out.shape[0] - b.shape[0]:, a.shape[1] - overlap:]
+    np.minimum(region, b, out=region)
+    return out
+
+
+def assumption_demos(ctx: Context, x, y, classify) -> tuple[list[Figure], dict]:
+    """Two failures built from NIST36 test glyphs: a letter broken in two, and two letters that touch."""
+    rng, h = np.random.default_rng(ctx.seed), ctx.config.demo_height
+    hat = class_glyphs(x, y, "HAT", h)[0]
+    cut = hat[0].copy()
+    mid = cut.shape[1] // 2
+    cut[:, mid - h // 10:mid + h // 10] = 1.0                # a pen skip a fifth of the letter's height wide
+    broken = compose_page([[cut] + hat[1:]], rng, noise=0.01, shade=0.1)
+    cat = class_glyphs(x, y, "CAT", h)[0]
+    touching = compose_page([[cat[0], join(cat[1], cat[2], cat[2].shape[1] // 3)]], rng, noise=0.01, shade=0.1)
+    f1, m1 = demo_figure(ctx, "q4-broken", broken, classify,
+                         "Assumption 1, every character is one connected component: \"HAT\" written with "
+                         "NIST36 test glyphs, the H cut by a gap a fifth of its height wide; the detector's boxes.")
+    f2, m2 = demo_figure(ctx, "q4-touching", touching, classify,
+                         "Assumption 2, characters do not touch: \"CAT\" with the T pushed a third of its width "
+                         "into the A; the detector's boxes.")
+    return [f1, f2], {"broken": {**m1, "letters": len(hat)}, "touching": {**m2, "letters": len(cat)}}
+
+
+# ---------------------------------------------------------------- Q4.3 / Q4.4: the course pages
+def boxes_figure(ctx: Context, name: str, layout: ocr.Layout, shape) -> Figure:
+    """The bw page with the detector's boxes in red (shown at most figure_width pixels wide)."""
+    boxes, bw = ocr.page_boxes(layout, shape)
+    step = max(1, int(np.ceil(bw.shape[1] / ctx.config.figure_width)))
+    fig, ax = plt.subplots(figsize=(7, 7 * bw.shape[0] / bw.shape[1]))
+    ax.imshow(bw[::step, ::step], cmap="gray", vmin=0, vmax=1, interpolation="antialiased")
+    for r0, c0, r1, c1 in boxes:
+        ax.add_patch(plt.Rectangle((c0 / step, r0 / step), (c1 - c0) / step, (r1 - r0) / step, fill=False,
+                                   color="red", lw=0.8))
+    ax.axis("off")
+    stem = name.split(".")[0]
+    return Figure(f"q4-boxes-{stem}", save(fig, ctx.path(f"boxes_{stem}.png")),
+                  f"`findLetters` on `{name}`: the bw image (ink 0, paper 1) and {len(boxes)} boxes.")
+
+
+def score_page(layout: ocr.Layout, probs: np.ndarray, truth: list[str]) -> dict:
+    """Text, accuracies (with and without the letters-or-digits rule) and box counts against the truth."""
+    text = ocr.read_text(layout, probs)
+    chars = [len(ocr.normalise_text(t)) for t in truth]
+    found = sum(min(len(line), n) for line, n in zip(layout.lines, chars))
+    return {"char_accuracy": ocr.char_accuracy(text, truth), "errors": ocr.page_edits(text, truth)[0],
+            "char_accuracy_raw": ocr.char_accuracy(ocr.read_text(layout, probs, word_context=False), truth),
+            "n_boxes": len(layout.glyphs), "n_chars": sum(chars), "boxes_found": found / sum(chars),
+            "n_lines": len(layout.lines), "n_truth_lines": len(truth), "text": text, "truth": truth,
+            "marked": [ocr.mark_errors(p, t) for p, t in zip(text + [""] * len(truth), truth)]}
+
+
+def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig):
+    """(metrics, figure, crops (G, 1024)) of one course page."""
+    path = ctx.data(f"images/{name}")
+    try:
+        image = io.imread(path)
+    except (OSError, ValueError) as e:
+        raise DataError(f"cannot read {path} ({e}); re-copy the course's images/{name}") from e
+    layout = ocr.analyse(image, cfg=cfg)
+    rows = ocr.glyph_rows(layout, cfg=cfg)
+    probs = classify(rows) if len(rows) else np.zeros((0, 36))
+    reading = [i for line in layout.lines for i in line]
+    return score_page(layout, probs, GROUND_TRUTH[name]), boxes_figure(ctx, name, layout, image.shape), rows[reading]
+
+
+def crops_figure(ctx: Context, train_x: np.ndarray, crops: np.ndarray, name: str) -> Figure:
+    """NIST36 training glyphs above the page's crops, both as the network sees them (after .T)."""
+    n = 16
+    top = train_x[np.linspace(0, len(train_x) - 1, n).astype(int)]
+    bottom = np.vstack([crops[:n], np.ones((max(0, n - len(crops)), 1024))])
+    tiles = [np.hstack([np.pad(r.reshape(32, 32).T, 1, constant_values=1) for r in rows]) for rows in (top, bottom)]
+    fig, ax = plt.subplots(figsize=(7, 1.1))
+    ax.imshow(np.vstack(tiles), cmap="gray", vmin=0, vmax=1), ax.axis("off")
+    return Figure("q4-crops", save(fig, ctx.path("crops.png")),
+                  f"Top: NIST36 training images. Bottom: the first crops of `{name}`, redrawn to the same "
+                  "glyph size, stroke width and centring.")
+
+
+def run(ctx: Context) -> Result:
+    cfg = ctx.config
+    with np.load(ctx.inputs["q3"].artifact("q3_weights")) as weights:
+        classify = ocr.mlp_classifier(dict(weights))
+    ocfg = ocr.OcrConfig(max_pixels=cfg.max_pixels)
+    train_x, _ = load_nist36(ctx.data_root, "train")
+    test_x, test_y = load_nist36(ctx.data_root, "test")
+    sample = train_x[np.random.default_rng(ctx.seed).choice(len(train_x), cfg.stats_samples, replace=False)]
+    per_image, figures, all_crops = {}, [], []
+    for name in cfg.images:
+        metrics, figure, crops = read_course_page(ctx, name, classify, ocfg)
+        per_image[name], all_crops = metrics, all_crops + [crops]
+        figures.append(figure)
+    crops = np.vstack(all_crops)
+    figures.append(crops_figure(ctx, sample, crops, cfg.images[0]))
+    demo_figures, demos = assumption_demos(ctx, test_x, test_y, classify)
+    stats = {k: ocr.glyph_stats(v.reshape(-1, 32, 32).transpose(0, 2, 1)) for k, v in
+             (("train", sample), ("crops", crops))}
+    accs = [m["char_accuracy"] for m in per_image.values()]
+    confused: dict[tuple[str, str], int] = {}
+    for m in per_image.values():
+        for pair, n in ocr.confusions(m["text"], m["truth"]).items():
+            confused[pair] = confused.get(pair, 0) + n
+    top = sorted(confused.items(), key=lambda kv: (-kv[1], kv[0]))[:cfg.top_confusions]
+    metrics = {
+        "char_accuracy": float(np.mean(accs)), "min_char_accuracy": float(np.min(accs)),
+        "char_accuracy_raw": float(np.mean([m["char_accuracy_raw"] for m in per_image.values()])),
+        "boxes_found": sum(m["boxes_found"] * m["n_chars"] for m in per_image.values())
+        / sum(m["n_chars"] for m in per_image.values()),
+        "per_image": per_image, "demos": demos, "confusions": [[t, p, n] for (t, p), n in top],
+        "substitutions": sum(confused.values()), "errors": sum(m["errors"] for m in per_image.values()),
+        "glyph_stats": {k: {"extent": e, "stroke": s} for k, (e, s) in stats.items()},
+        "ocr_config": {f: getattr(ocfg, f) for f in ocfg.__dataclass_fields__},
+    }
+    return Result(metrics, demo_figures + figures)

@@ -1,0 +1,98 @@
+"""Q3: training on NIST36 slices, divergence handling, confusion matrix, and the saved raw-input weights."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from experiments import nn
+from experiments import q3_nist_mlp as q3
+from experiments.data import LETTERS
+
+
+def blobs(rng, n=180, classes=36):
+    """Separable stand-in data: class c lights up 28 pixels of its own; x (n, 1024), y one-hot (n, 36)."""
+    labels = np.arange(n) % classes
+    x = rng.random((n, 1024), dtype=np.float32) * 0.3
+    x[np.arange(n)[:, None], labels[:, None] * 28 + np.arange(28)] += 1.0
+    return x, np.eye(classes, dtype=np.float32)[labels]
+
+
+def tiny_cfg(**kw):
+    return replace(q3.Config(), epochs=3, max_shift=0, **kw)
+
+
+def test_training_on_tiny_slice_beats_chance(data_root):
+    cfg = replace(q3.Config(), epochs=4, train_limit=1080, valid_limit=360)
+    data = q3.load(data_root, cfg, seed=0)
+    centre = data["train"][0].mean(axis=0)
+    _, hist = q3.train(data, centre, cfg, 0.1, seed=0)
+    assert hist["diverged_epoch"] is None
+    assert hist["train_loss"][-1] < hist["train_loss"][0] < np.log(36)       # below the uniform guess
+    assert hist["valid_acc"][-1] > 5 / 36                                     # chance is 1/36
+
+
+def test_overflowing_learning_rate_is_detected_and_reported(rng):
+    x, y = blobs(rng)
+    data = {"train": (x, y), "valid": (x[:36], y[:36])}
+    centre = x.mean(axis=0)
+    params, hist = q3.train(data, centre, tiny_cfg(), 1e38, seed=0)          # raises no warning (they are errors)
+    assert hist["diverged_epoch"] == 1
+    assert hist["valid_acc"] == [None] * 3 and len(hist["train_loss"]) == 3
+    summary = q3.curve_summary(hist, hist)
+    assert summary["diverged"] and summary["final_valid_acc"] is None
+    _, ok = q3.train(data, centre, tiny_cfg(), 0.1, seed=0)                  # same data, sane rate: no alarm
+    assert ok["diverged_epoch"] is None and ok["train_acc"][-1] > 0.5
+
+
+def test_confusion_matrix_rows_and_diagonal(rng):
+    labels, preds = rng.integers(0, 36, 500), rng.integers(0, 36, 500)
+    preds[:200] = labels[:200]
+    cm = q3.confusion_matrix(labels, preds)
+    assert cm.shape == (36, 36)
+    np.testing.assert_array_equal(cm.sum(axis=1), np.bincount(labels, minlength=36))
+    assert np.trace(cm) / cm.sum() == pytest.approx(np.mean(labels == preds), abs=0)
+
+
+def test_confused_pairs_sum_both_directions():
+    cm = np.diag(np.full(36, 10))
+    o, zero, s, five = LETTERS.index("O"), LETTERS.index("0"), LETTERS.index("S"), LETTERS.index("5")
+    cm[o, zero], cm[zero, o], cm[s, five] = 3, 4, 6        # O/0: 7 in all beats S/5: 6 in one direction
+    assert q3.confused_pairs(cm, 2) == [["O", "0", 7], ["S", "5", 6]]
+
+
+def test_shifts_move_images_inside_white_border(rng):
+    x = np.ones((5, 1024), np.float32)
+    x.reshape(5, 32, 32)[:, 14:18, 14:18] = 0.0                  # a dark square far from the edges
+    padded = q3.pad_images(x, 2)
+    np.testing.assert_array_equal(q3.shift_images(q3.pad_images(x, 0), 0, rng), x)   # no shift: identity
+    shifted = q3.shift_images(padded, 2, rng).reshape(5, 32, 32)
+    assert (shifted == 0).sum(axis=(1, 2)).tolist() == [16] * 5   # ink is moved, not lost or invented
+    rows = [np.nonzero((im == 0).any(axis=1))[0][0] for im in shifted]
+    assert set(rows) <= set(range(12, 17)) and len(set(rows)) > 1
+
+
+def test_centring_folds_into_first_bias(rng):
+    x, _ = blobs(rng, n=40)
+    params = q3.init_params(64, rng)
+    params["blayer1"] += rng.normal(size=64).astype(np.float32)
+    centre = x.mean(axis=0)
+    folded = q3.raw_input_weights(params, centre)
+    np.testing.assert_allclose(q3.predict(x, dict(folded)), q3.predict(x - centre, params), atol=1e-5)
+
+
+def test_saved_weights_reproduce_test_accuracy(run_section, data_root, tmp_path):
+    result = run_section(q3, learning_rates=(0.1, 0.3))
+    m = result.metrics
+    w = np.load(tmp_path / "q3" / result.artifacts["q3_weights"])
+    assert {k: w[k].shape for k in w.files} == {"Wlayer1": (1024, 64), "blayer1": (64,), "Woutput": (64, 36),
+                                                "boutput": (36,)}
+    from experiments.data import load_nist36
+    x, y = load_nist36(data_root, "test")
+    h = nn.sigmoid(x @ w["Wlayer1"] + w["blayer1"])                          # raw .mat rows, as Q4 uses them
+    probs = nn.softmax(h @ w["Woutput"] + w["boutput"])
+    assert np.mean(probs.argmax(1) == y.argmax(1)) == pytest.approx(m["test_accuracy"], abs=0)
+    assert m["test_accuracy"] > 3 / 36 and m["best_learning_rate"] in (0.1, 0.3)
+    assert set(m["sweep"]) >= {"0.1", "0.3"} and m["sweep"][f"{m['best_learning_rate']:g}"] == m["valid_accuracy"]
+    assert sum(n for *_, n in m["confused_pairs"]) <= m["test_errors"]
+    again = run_section(q3, learning_rates=(0.1, 0.3))                       # same seed, same numbers
+    assert again.metrics["valid_accuracy"] == m["valid_accuracy"] and again.metrics["sweep"] == m["sweep"]

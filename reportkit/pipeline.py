@@ -59,8 +59,18 @@ class Planned:
 
 
 def load_sections() -> list[tuple[Section, ModuleType]]:
+    """(Section, module) in run order: the writeup's order, moved only as far as `consumes` requires."""
     modules = [importlib.import_module(name) for name in SECTION_MODULES]
-    return [(m.SECTION, m) for m in modules]
+    pending, ordered = [(m.SECTION, m) for m in modules], []
+    ids = {s.id for s, _ in pending}
+    while pending:
+        ready = next((i for i, (s, _) in enumerate(pending)
+                      if all(c in {o.id for o, _ in ordered} for c in s.consumes)), None)
+        if ready is None:
+            bad = [(s.id, [c for c in s.consumes if c not in ids]) for s, _ in pending]
+            raise ConfigError(f"sections with unknown or circular `consumes`: {bad}")
+        ordered.append(pending.pop(ready))
+    return ordered
 
 
 def check_ids(selected: list[str], sections) -> None:
@@ -191,10 +201,12 @@ def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts
                          "make it writable or pass --out DIR") from e
     data_root = planned[0].data_root if planned else None
     meta = metadata(opts, entries, status, data_root)
+    order = {name.rsplit(".", 1)[-1]: i for i, name in enumerate(SECTION_MODULES)}
+    in_document_order = sorted(planned, key=lambda p: order[p.module.__name__.rsplit(".", 1)[-1]])
     sections = [{"id": p.section.id, "title": p.section.title, "template": p.section.template,
                  "built": p.section.id in entries,
                  "note": p.problem or "not built yet: run `python report.py --section " + p.section.id + "`"}
-                for p in planned]
+                for p in in_document_order]
     results = {sid: e.manifest["metrics"] for sid, e in entries.items()}
     sources = {"experiments/nn.py": (PROJECT_ROOT / "experiments" / "nn.py").read_text()}
     doc = document.DocumentInput(sections, results, figures, meta, sources)

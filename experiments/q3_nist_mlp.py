@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from experiments import nn
+from experiments.threads import blas_threads
 from experiments.data import LETTERS, describe_source, load_nist36
 from experiments.plotting import plt, save
 from experiments.progress import progress
@@ -41,11 +41,6 @@ class Config:
 SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", config=Config,
                   smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
                   data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat"))
-
-
-def blas_threads(n: int):
-    """Limit numpy's BLAS to n threads inside a `with` block (small matmuls lose to thread hand-offs)."""
-    return threadpool_limits(n, user_api="blas")
 
 
 # ---------------------------------------------------------------- data

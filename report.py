@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", metavar="DIR", type=Path, help="where build/ and figures/ go (default: here)")
     parser.add_argument("--publish", metavar="DIR", nargs="?", const="build/site", type=Path,
                         help="also write a self-contained static site (index.html + figures/), default build/site")
+    parser.add_argument("--skip-missing", action="store_true",
+                        help="skip sections whose data or weights are missing, with a notice in the writeup "
+                             "(without it a missing file is an error)")
     parser.add_argument("--author", help="author on the title page (default: pyproject [tool.hw5report])")
     return parser.parse_args(argv)
 
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return ocr_main(argv[1:])
     args = parse_args(argv)
     opts = Options(selected=args.section, force=args.force, profile=args.profile, seed=args.seed,
-                   device=args.device, data=args.data, author=args.author,
+                   device=args.device, data=args.data, author=args.author, skip_missing=args.skip_missing,
                    progress=sys.stderr.isatty() and not os.environ.get("CI"))
     if args.out:
         opts.out = args.out.resolve()

@@ -40,6 +40,7 @@ class Options:
     author: str | None = None
     progress: bool = False
     publish: Path | None = None                            # also write a static site there
+    skip_missing: bool = False                             # render a notice for sections whose data is missing
 
     @property
     def build_dir(self) -> Path:
@@ -171,7 +172,10 @@ def build_report(opts: Options, say=print) -> dict[str, Path]:
     entries, status = {}, {}
     for p in planned:
         sid = p.section.id
-        if sid in running:
+        if sid in running and p.problem and opts.skip_missing:
+            status[sid] = {"status": "skipped", "seconds": 0.0}   # the writeup shows p.problem as a notice
+            running.discard(sid)
+        elif sid in running:
             start = time.perf_counter()
             entries[sid] = run_section(p, opts, entries)
             status[sid] = {"status": "ran", "seconds": round(time.perf_counter() - start, 3)}
@@ -205,7 +209,8 @@ def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts
     in_document_order = sorted(planned, key=lambda p: order[p.module.__name__.rsplit(".", 1)[-1]])
     sections = [{"id": p.section.id, "title": p.section.title, "template": p.section.template,
                  "built": p.section.id in entries,
-                 "note": p.problem or "not built yet: run `python report.py --section " + p.section.id + "`"}
+                 "note": (f"skipped at the user's request (--skip-missing): {p.problem}" if p.problem else
+                          "not built yet: run `python report.py --section " + p.section.id + "`")}
                 for p in in_document_order]
     results = {sid: e.manifest["metrics"] for sid, e in entries.items()}
     sources = {"experiments/nn.py": (PROJECT_ROOT / "experiments" / "nn.py").read_text()}

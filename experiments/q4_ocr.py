@@ -8,6 +8,7 @@ from skimage import io, transform
 
 from experiments import ocr
 from experiments.data import LETTERS, load_nist36
+from experiments.models import load_nist36_cnn
 from experiments.plotting import plt, save
 from reportkit.errors import DataError
 from reportkit.result import Context, Figure, Result, Section
@@ -34,7 +35,7 @@ class Config:
 
 SECTION = Section(id="q4", title="Q4 Extracting text from images", template="q4.md.j2", config=Config,
                   smoke={"images": ("03_haiku.jpg", "04_deep.jpg"), "max_pixels": 1.0e6, "stats_samples": 100},
-                  data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), consumes=("q3",))
+                  data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), consumes=("q3", "q6_1"))
 
 
 # ---------------------------------------------------------------- composing pages from NIST36 glyphs
@@ -154,8 +155,8 @@ def score_page(layout: ocr.Layout, probs: np.ndarray, truth: list[str]) -> dict:
             "marked": [ocr.mark_errors(p, t) for p, t in zip(text + [""] * len(truth), truth)]}
 
 
-def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig):
-    """(metrics, figure, crops (G, 1024)) of one course page."""
+def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig, cnn=None):
+    """(metrics, figure, crops (G, 1024)) of one course page; with `cnn`, the same crops read by it too."""
     path = ctx.data(f"images/{name}")
     try:
         image = io.imread(path)
@@ -165,7 +166,12 @@ def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig):
     rows = ocr.glyph_rows(layout, cfg=cfg)
     probs = classify(rows) if len(rows) else np.zeros((0, 36))
     reading = [i for line in layout.lines for i in line]
-    return score_page(layout, probs, GROUND_TRUTH[name]), boxes_figure(ctx, name, layout, image.shape), rows[reading]
+    metrics = score_page(layout, probs, GROUND_TRUTH[name])
+    if cnn is not None:
+        cnn_score = score_page(layout, cnn(rows) if len(rows) else np.zeros((0, 36)), GROUND_TRUTH[name])
+        metrics["cnn"] = {k: cnn_score[k] for k in ("char_accuracy", "char_accuracy_raw", "errors", "text", "marked")}
+        metrics["cnn_char_accuracy"] = cnn_score["char_accuracy"]
+    return metrics, boxes_figure(ctx, name, layout, image.shape), rows[reading]
 
 
 def crops_figure(ctx: Context, train_x: np.ndarray, crops: np.ndarray, name: str) -> Figure:
@@ -185,13 +191,14 @@ def run(ctx: Context) -> Result:
     cfg = ctx.config
     with np.load(ctx.inputs["q3"].artifact("q3_weights")) as weights:
         classify = ocr.mlp_classifier(dict(weights))
+    cnn = load_nist36_cnn(ctx.inputs["q6_1"].artifact("q6_cnn_nist36")) if "q6_1" in ctx.inputs else None
     ocfg = ocr.OcrConfig(max_pixels=cfg.max_pixels)
     train_x, _ = load_nist36(ctx.data_root, "train")
     test_x, test_y = load_nist36(ctx.data_root, "test")
     sample = train_x[np.random.default_rng(ctx.seed).choice(len(train_x), cfg.stats_samples, replace=False)]
     per_image, figures, all_crops = {}, [], []
     for name in cfg.images:
-        metrics, figure, crops = read_course_page(ctx, name, classify, ocfg)
+        metrics, figure, crops = read_course_page(ctx, name, classify, ocfg, cnn)
         per_image[name], all_crops = metrics, all_crops + [crops]
         figures.append(figure)
     crops = np.vstack(all_crops)
@@ -215,4 +222,9 @@ def run(ctx: Context) -> Result:
         "glyph_stats": {k: {"extent": e, "stroke": s} for k, (e, s) in stats.items()},
         "ocr_config": {f: getattr(ocfg, f) for f in ocfg.__dataclass_fields__},
     }
+    if cnn is not None:
+        cnn_accs = [m["cnn_char_accuracy"] for m in per_image.values()]
+        metrics.update(cnn_char_accuracy=float(np.mean(cnn_accs)), cnn_min_char_accuracy=float(np.min(cnn_accs)),
+                       cnn_char_accuracy_raw=float(np.mean([m["cnn"]["char_accuracy_raw"]
+                                                            for m in per_image.values()])))
     return Result(metrics, demo_figures + figures)

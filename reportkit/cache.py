@@ -52,8 +52,12 @@ def _imported_modules(path: Path) -> set[str]:
             if node.level:
                 parent = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(p for p in parent + [base] if p)
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            names = [f"{base}.{alias.name}" for alias in node.names]
+            found.update(names)
+            # `from package import module` depends on the module, not on the package's __init__ (whose
+            # section list would otherwise invalidate every section whenever one is added).
+            if not all(_module_file(n) for n in names):
+                found.add(base)
     return {m for m in found if m.split(".")[0] in PROJECT_PACKAGES}
 
 

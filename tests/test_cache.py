@@ -36,7 +36,7 @@ def inputs_for(root, data=None, config=None):
 def test_sources_follow_project_imports_only(fake_project):
     sources = cache.project_sources(fake_project / "experiments" / "sec.py")
     assert set(sources) == {"experiments/sec.py", "experiments/helper.py",
-                            "reportkit/util.py", "reportkit/__init__.py"}
+                            "reportkit/util.py"}
 
 
 def test_same_inputs_same_key_and_changed_line_misses(fake_project):

@@ -64,3 +64,18 @@ def test_read_only_build_dir_is_a_one_line_error(tmp_path):
     lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "build" in lines[0], run.stderr[-2000:]
     assert "Traceback" not in run.stderr
+
+
+def test_missing_weights_error_or_notice_with_skip_flag(tmp_path, data_root, capsys):
+    root = tmp_path / "root"                       # the course layout without weights/
+    root.mkdir()
+    for name in ("data", "images"):
+        (root / name).symlink_to(data_root / name)
+    args = ["--section", "q6_2", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "out")]
+    assert run_main(args)[0] == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "squeezenet1_1_imagenet_features.pt" in err
+    code, out = run_main(args + ["--skip-missing"])
+    assert code == 0 and "q6_2   skipped" in out
+    html = (tmp_path / "out" / "build" / "report.html").read_text()
+    assert "skipped at the user's request" in html and "squeezenet1_1_imagenet_features.pt" in html

@@ -79,3 +79,37 @@ def test_missing_weights_error_or_notice_with_skip_flag(tmp_path, data_root, cap
     assert code == 0 and "q6_2   skipped" in out
     html = (tmp_path / "out" / "build" / "report.html").read_text()
     assert "skipped at the user's request" in html and "squeezenet1_1_imagenet_features.pt" in html
+
+
+def course_root_copy(data_root, dest):
+    """A data root of symlinks to the real files, so single files can be broken or left out."""
+    folders = ("data/cifar-10-batches-py", "data/sun", "data/oxford-flowers17")
+    for path in data_root.rglob("*"):
+        rel = path.relative_to(data_root)
+        if path.is_file() and not str(rel).startswith(folders):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).symlink_to(path)
+    for folder in folders:
+        (dest / folder).symlink_to(data_root / folder)
+    return dest
+
+
+def test_truncated_mat_is_a_one_line_error(tmp_path, data_root, capsys):
+    root = course_root_copy(data_root, tmp_path / "root")
+    mat = root / "data" / "nist36_train.mat"
+    blob = mat.read_bytes()
+    mat.unlink()
+    mat.write_bytes(blob[: len(blob) // 3])
+    code, _ = run_main(["--section", "q3", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and "nist36_train.mat" in err
+    assert not list((tmp_path / "o" / "build" / "cache").glob("q3/*/manifest.json"))
+
+
+def test_missing_course_image_is_a_one_line_error(tmp_path, data_root, capsys):
+    root = course_root_copy(data_root, tmp_path / "root")
+    (root / "images" / "03_haiku.jpg").unlink()
+    code, _ = run_main(["--section", "q4", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and "03_haiku.jpg" in err
+    assert not list((tmp_path / "o" / "build" / "cache").glob("q4/*/manifest.json"))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from skimage import io, transform
 
-from experiments import ocr
+from experiments import ocr, ocr_score
 from experiments.data import LETTERS, load_nist36
 from experiments.models import load_nist36_cnn
 from experiments.plotting import plt, save
@@ -146,13 +146,13 @@ def boxes_figure(ctx: Context, name: str, layout: ocr.Layout, shape) -> Figure:
 def score_page(layout: ocr.Layout, probs: np.ndarray, truth: list[str]) -> dict:
     """Text, accuracies (with and without the letters-or-digits rule) and box counts against the truth."""
     text = ocr.read_text(layout, probs)
-    chars = [len(ocr.normalise_text(t)) for t in truth]
+    chars = [len(ocr_score.normalise_text(t)) for t in truth]
     found = sum(min(len(line), n) for line, n in zip(layout.lines, chars))
-    return {"char_accuracy": ocr.char_accuracy(text, truth), "errors": ocr.page_edits(text, truth)[0],
-            "char_accuracy_raw": ocr.char_accuracy(ocr.read_text(layout, probs, word_context=False), truth),
+    return {"char_accuracy": ocr_score.char_accuracy(text, truth), "errors": ocr_score.page_edits(text, truth)[0],
+            "char_accuracy_raw": ocr_score.char_accuracy(ocr.read_text(layout, probs, word_context=False), truth),
             "n_boxes": len(layout.glyphs), "n_chars": sum(chars), "boxes_found": found / sum(chars),
             "n_lines": len(layout.lines), "n_truth_lines": len(truth), "text": text, "truth": truth,
-            "marked": [ocr.mark_errors(p, t) for p, t in zip(text + [""] * len(truth), truth)]}
+            "marked": [ocr_score.mark_errors(p, t) for p, t in zip(text + [""] * len(truth), truth)]}
 
 
 def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig, cnn=None):
@@ -209,7 +209,7 @@ def run(ctx: Context) -> Result:
     accs = [m["char_accuracy"] for m in per_image.values()]
     confused: dict[tuple[str, str], int] = {}
     for m in per_image.values():
-        for pair, n in ocr.confusions(m["text"], m["truth"]).items():
+        for pair, n in ocr_score.confusions(m["text"], m["truth"]).items():
             confused[pair] = confused.get(pair, 0) + n
     top = sorted(confused.items(), key=lambda kv: (-kv[1], kv[0]))[:cfg.top_confusions]
     metrics = {

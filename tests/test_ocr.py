@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from skimage import io
 
-from experiments import ocr, ocr_cli, q4_ocr
+from experiments import ocr, ocr_cli, ocr_score, q4_ocr
 from experiments.data import LETTERS, load_nist36
 from reportkit.result import Upstream
 
@@ -58,7 +58,7 @@ def test_synthetic_page_is_read(pool, height, spread, kw):
     lines, layout = ocr.recognise(page, classify)
     truth = TEXT.split("\n")
     assert len(lines) == len(truth)
-    assert ocr.char_accuracy(lines, truth) >= 0.95, lines
+    assert ocr_score.char_accuracy(lines, truth) >= 0.95, lines
     assert [len(w) for w in lines[0].split()] == [3, 5, 5, 3]          # the words of the first line
 
 
@@ -110,14 +110,14 @@ def test_word_breaks_follow_the_pages_letter_spacing():
 
 def test_char_accuracy_and_marks():
     truth = ["1. MAKE A LIST", "HI"]
-    assert ocr.char_accuracy(["1 MAKE A LIST", "HI"], truth) == 1.0           # spaces, periods ignored
-    assert ocr.char_accuracy(["I MAKE A LZST", "HI"], truth) == pytest.approx(1 - 2 / 12)
-    assert ocr.char_accuracy(["1 MAKE A LIST"], truth) == pytest.approx(1 - 2 / 12)   # a missing line
-    assert ocr.char_accuracy([], []) == 1.0 and ocr.char_accuracy(["XYZ"], ["A"]) == 0.0
-    marks = ocr.mark_errors("HAZ US", "HAIKUS")                          # one wrong, one missing
+    assert ocr_score.char_accuracy(["1 MAKE A LIST", "HI"], truth) == 1.0           # spaces, periods ignored
+    assert ocr_score.char_accuracy(["I MAKE A LZST", "HI"], truth) == pytest.approx(1 - 2 / 12)
+    assert ocr_score.char_accuracy(["1 MAKE A LIST"], truth) == pytest.approx(1 - 2 / 12)   # a missing line
+    assert ocr_score.char_accuracy([], []) == 1.0 and ocr_score.char_accuracy(["XYZ"], ["A"]) == 0.0
+    marks = ocr_score.mark_errors("HAZ US", "HAIKUS")                          # one wrong, one missing
     assert "".join(c for c, _ in marks).replace("·", "") == "HAZ US" and [ok for _, ok in marks].count(False) == 2
     assert ("·", False) in marks and ("H", True) in marks and ("S", True) in marks
-    assert ocr.confusions(["HAZKUS"], ["HAIKUS"]) == {("I", "Z"): 1}
+    assert ocr_score.confusions(["HAZKUS"], ["HAIKUS"]) == {("I", "Z"): 1}
 
 
 def test_letters_or_digits_follows_the_word():
@@ -153,7 +153,7 @@ def test_find_letters_contract(page):
 def test_odd_inputs_read_the_same(pool, page, convert):
     reference, _ = ocr.recognise(page, pool[1])
     lines, _ = ocr.recognise(convert(page), pool[1])
-    assert ocr.char_accuracy(lines, reference) >= 0.95
+    assert ocr_score.char_accuracy(lines, reference) >= 0.95
 
 
 def test_png_with_transparent_paper(pool, page, tmp_path):
@@ -161,7 +161,7 @@ def test_png_with_transparent_paper(pool, page, tmp_path):
     rgba[..., :3][rgba[..., 3] == 0] = 0                     # transparent pixels are black underneath
     io.imsave(tmp_path / "page.png", rgba, check_contrast=False)
     lines, _ = ocr.recognise(io.imread(tmp_path / "page.png"), pool[1])
-    assert ocr.char_accuracy(lines, TEXT.split("\n")) >= 0.9
+    assert ocr_score.char_accuracy(lines, TEXT.split("\n")) >= 0.9
 
 
 @pytest.mark.parametrize("image", [

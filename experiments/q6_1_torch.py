@@ -19,7 +19,7 @@ from experiments.models import NistCNN, NistFC, Normalise, ResNetSmall, nist_row
 from experiments.plotting import plt, save
 from experiments.progress import progress
 from experiments.torch_train import (count_parameters, evaluate, fit, pick_device, random_affine, random_crop,
-                                     random_flip, random_resized_crop, seed_everything)
+                                     random_flip, random_resized_crop, seed_everything, stratified_holdout)
 from reportkit.result import Context, Figure, Result, Section
 
 SQRT2 = 2 ** 0.5
@@ -87,13 +87,6 @@ SECTION = Section(
 
 
 # ---------------------------------------------------------------- shared helpers
-def stratified_holdout(y: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (fit, hold): `share` of every class (at least one) held out. y (N,) -> two sorted index arrays."""
-    hold = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:max(1, round(share * np.sum(y == c)))]
-                           for c in np.unique(y)])
-    return np.setdiff1d(np.arange(len(y)), hold), np.sort(hold)
-
-
 def one_cycle(optimizer, peak: float, epochs: int, n: int, batch: int):
     """Warm up over the first quarter of the batches, then anneal (cosine) to ~0 by the last one."""
     steps = max(epochs * -(-n // batch), 8)           # OneCycleLR divides by zero on a few-step (smoke) run

@@ -20,7 +20,7 @@ from experiments.image_data import load_flowers, load_sun
 from experiments.plotting import plt, save
 from experiments.progress import progress
 from experiments.squeezenet import WEIGHTS, SqueezeNet, extract, load_features, make_classifier
-from experiments.torch_train import count_parameters, evaluate, fit, pick_device, seed_everything
+from experiments.torch_train import count_parameters, evaluate, fit, pick_device, seed_everything, stratified_holdout
 from reportkit.result import Context, Figure, Result, Section
 
 
@@ -140,13 +140,6 @@ def linear_probe(f_fit, y_fit, f_eval, y_eval, weight_decay: float, steps: int, 
         opt.step()
     _, acc, pred = evaluate(layer, (f_eval - mean) / std, y_eval, device)
     return acc, pred
-
-
-def stratified_holdout(y: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (fit, hold) with `share` of every class held out (at least one per class)."""
-    hold = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:max(1, round(share * np.sum(y == c)))]
-                           for c in np.unique(y)])
-    return np.setdiff1d(np.arange(len(y)), hold), np.sort(hold)
 
 
 def load_split(ctx: Context, loader, split: str, size: int):

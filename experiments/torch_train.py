@@ -165,3 +165,10 @@ def random_affine(x: torch.Tensor, generator: torch.Generator, degrees: float, s
     grid = nn.functional.affine_grid(theta.to(x.device), list(x.shape), align_corners=False)
     out = nn.functional.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return out + fill
+
+
+def stratified_holdout(y: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (fit, hold) with `share` of every class held out (at least one): validation for data without one."""
+    hold = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:max(1, round(share * np.sum(y == c)))]
+                           for c in np.unique(y)])
+    return np.setdiff1d(np.arange(len(y)), hold), np.sort(hold)

@@ -21,6 +21,13 @@ def loss_of(x, y, params):
     return nn.compute_loss_and_acc(y, probs)[0], probs
 
 
+def backprop(x, y, params):
+    """Forward, then backward through both layers; leaves grad_* in params."""
+    _, probs = loss_of(x, y, params)
+    delta = nn.backwards(probs - y, params, "output", nn.linear_deriv)
+    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
+
+
 def test_initialize_weights_is_xavier_uniform(rng):
     params = {}
     nn.initialize_weights(300, 200, params, "layer1", rng=rng)
@@ -89,9 +96,7 @@ def test_activation_derivatives_match_finite_differences(act, deriv, rng):
 def test_backprop_matches_numerical_gradient(rng):
     params = make_net(rng)
     x, y = rng.normal(size=(7, 6)), np.eye(3)[rng.integers(0, 3, 7)]
-    _, probs = loss_of(x, y, params)
-    delta = nn.backwards(probs - y, params, "output", nn.linear_deriv)
-    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
+    backprop(x, y, params)
     for name in ("Wlayer1", "blayer1", "Woutput", "boutput"):
         analytic = params["grad_" + name].copy()
         numeric = nn.numerical_grad(lambda: loss_of(x, y, params)[0], params[name])
@@ -102,9 +107,7 @@ def test_backprop_matches_torch(rng):
     """An independent oracle: the same two-layer network in torch autograd."""
     params = make_net(rng)
     x, y = rng.normal(size=(5, 6)), np.eye(3)[rng.integers(0, 3, 5)]
-    _, probs = loss_of(x, y, params)
-    delta = nn.backwards(probs - y, params, "output", nn.linear_deriv)
-    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
+    backprop(x, y, params)
     t = {k: torch.tensor(params[k], requires_grad=True) for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
     logits = torch.sigmoid(torch.tensor(x) @ t["Wlayer1"] + t["blayer1"]) @ t["Woutput"] + t["boutput"]
     loss = -(torch.tensor(y) * torch.log_softmax(logits, 1)).sum()

@@ -7,6 +7,7 @@ import torch
 
 from experiments import q6_2_finetune as q62
 from experiments.squeezenet import WEIGHTS, SqueezeNet, extract, load_features
+from experiments.torch_train import stratified_holdout
 from reportkit.errors import DataError
 from reportkit.result import Context
 
@@ -90,7 +91,7 @@ def test_random_crops_are_in_range_and_the_holdout_is_stratified():
     out = q62.random_crops(x, 24, torch.Generator().manual_seed(0))
     assert out.shape == (5, 3, 24, 24) and 0 <= float(out.min()) and float(out.max()) <= 1
     y = np.repeat(np.arange(4), 10)
-    fit, hold = q62.stratified_holdout(y, 0.2, np.random.default_rng(0))
+    fit, hold = stratified_holdout(y, 0.2, np.random.default_rng(0))
     assert np.bincount(y[hold]).tolist() == [2, 2, 2, 2]
     assert sorted(np.concatenate([fit, hold]).tolist()) == list(range(40))
 

@@ -1,7 +1,8 @@
 """Q3: the Q2 numpy network (1024-64-36, sigmoid + softmax) trained on NIST36, with a learning-rate study.
 
 Training: float32, mini-batches reshuffled every epoch, momentum SGD on batch-mean gradients with a cosine
-learning-rate schedule, inputs centred on the training mean image, random shifts of up to `max_shift` pixels.
+learning-rate schedule, inputs centred on the training mean image, random shifts, rotations and zooms
+(`max_shift`, `max_rotate`, `max_zoom`).
 The learning rate is chosen on validation accuracy; the test set is scored once, by the chosen network.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from experiments import nn
 from experiments.threads import blas_threads
@@ -30,11 +32,13 @@ class Config:
     learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)  # half-decade grid: 10x and 0.1x of an
     #                                   interior best are in the grid, so their curves cost no extra run
     momentum: float = 0.9             # heavy-ball momentum; the rates above are for batch-mean gradients
-    max_shift: int = 2                # random shifts of +-2 px: without them train acc hits 99 % and valid stalls at 77 %
+    max_shift: float = 2.0            # random shifts of up to +-2 px, rotations of up to +-10 degrees and zooms of
+    max_rotate: float = 10.0          # up to +-10 % every epoch: without them train acc hits 99 % and valid stalls at
+    max_zoom: float = 0.1             # 77 %; dev (valid, 3 seeds): shifts alone 84.5 %, with rotation + zoom 85.7 %
     train_limit: int = 0              # 0: all 9000 training images; smoke runs use a slice
     valid_limit: int = 0              # 0: all 2880 validation images
     top_pairs: int = 6                # confused pairs named in the text
-    ablation: bool = True             # also train the chosen rate without shifts, to show what they buy
+    ablation: bool = True             # also train the chosen rate without augmentation, to show what it buys
     blas_threads: int = 1             # (32, 1024) matmuls: extra BLAS threads only fight over 2 shared cores
 
 
@@ -56,21 +60,22 @@ def load(root: Path, cfg, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]
     return splits
 
 
-def shift_images(padded: np.ndarray, max_shift: int, rng) -> np.ndarray:
-    """Random integer shifts in [-max_shift, max_shift]^2 of every image, as one gather.
+def warp_images(x: np.ndarray, rng, *, max_shift: float, max_rotate: float, max_zoom: float) -> np.ndarray:
+    """Each image of x (N, 1024) rotated by up to +-max_rotate degrees, zoomed by 1 +- max_zoom and shifted by
+    up to +-max_shift pixels about its centre (uniform draws), bilinear, white outside: (N, 1024) float32.
 
-    padded: (N, S*S) images padded with background to side S = 32 + 2*max_shift. Returns (N, 1024).
+    One map_coordinates call over the stacked (N, 32, 32) images; no Python loop over images.
     """
-    side = 32 + 2 * max_shift
-    window = (np.arange(32)[:, None] * side + np.arange(32)[None, :]).ravel()   # (1024,) top-left crop
-    dr, dc = rng.integers(0, 2 * max_shift + 1, size=(2, len(padded)))
-    return np.take_along_axis(padded, window[None, :] + (dr * side + dc)[:, None], axis=1)
-
-
-def pad_images(x: np.ndarray, max_shift: int) -> np.ndarray:
-    """(N, 1024) -> (N, S*S) with a white (1.0) border of max_shift pixels."""
-    img = np.pad(x.reshape(-1, 32, 32), ((0, 0), (max_shift,) * 2, (max_shift,) * 2), constant_values=1.0)
-    return img.reshape(len(x), -1)
+    n = len(x)
+    angle = np.deg2rad(rng.uniform(-max_rotate, max_rotate, n))[:, None, None]
+    zoom = 1 + rng.uniform(-max_zoom, max_zoom, n)[:, None, None]
+    dr, dc = rng.uniform(-max_shift, max_shift, (2, n, 1, 1))
+    r, c = np.meshgrid(np.arange(32) - 15.5, np.arange(32) - 15.5, indexing="ij")     # output pixel, centred
+    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom                            # inverse map: output -> input
+    src = [np.broadcast_to(np.arange(n)[:, None, None], (n, 32, 32)),
+           cos * r - sin * c + 15.5 + dr, sin * r + cos * c + 15.5 + dc]
+    out = ndi.map_coordinates(x.reshape(n, 32, 32), src, order=1, mode="constant", cval=1.0)
+    return out.reshape(n, 1024).astype(np.float32, copy=False)
 
 
 # ---------------------------------------------------------------- network (the Q2 code, float32)
@@ -136,10 +141,11 @@ def train(data: dict, centre: np.ndarray, cfg, lr: float, seed: int, show: bool 
     rng = np.random.default_rng(seed)
     params = init_params(cfg.hidden, rng)
     (x, y), (xv, yv) = data["train"], data["valid"]
-    xc, xvc, padded = x - centre, xv - centre, pad_images(x, cfg.max_shift)
+    xc, xvc = x - centre, xv - centre
+    warp = {"max_shift": cfg.max_shift, "max_rotate": cfg.max_rotate, "max_zoom": cfg.max_zoom}
     hist = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "diverged_epoch": None}
     for epoch in progress(range(cfg.epochs), show, f"q3 lr={lr:g}"):
-        xs = shift_images(padded, cfg.max_shift, rng) - centre if cfg.max_shift else xc
+        xs = warp_images(x, rng, **warp) - centre if any(warp.values()) else xc
         with np.errstate(over="ignore", invalid="ignore"), blas_threads(cfg.blas_threads):
             train_epoch(xs, y, params, cosine_lr(lr, epoch, cfg.epochs), cfg.momentum, cfg.batch_size, rng)
             (tl, ta), (vl, va) = evaluate(xc, y, params), evaluate(xvc, yv, params)
@@ -300,7 +306,7 @@ def make_figures(ctx, runs, best, shown, w_init, cm) -> list[Figure]:
                for k, t in (("best", "best"), ("high", "10×"), ("low", "0.1×"))]
     return [curves_figure(ctx, lr_runs[:1], "q3-curves", "curves.png",
                           f"Training of the chosen network (learning rate {best:g}): accuracy and mean cross-entropy "
-                          "on the training set (unshifted images) and the validation set after each epoch."),
+                          "on the training set (images as stored, not augmented) and the validation set after each epoch."),
             curves_figure(ctx, lr_runs, "q3-lr-curves", "lr_curves.png",
                           "The best learning rate, 10× and 0.1× it: accuracy and mean cross-entropy per epoch."),
             weights_figure(ctx, w_init, runs[best][0]["Wlayer1"]), confusion_figure(ctx, cm)]
@@ -313,7 +319,8 @@ def run(ctx: Context) -> Result:
     data = load(ctx.data_root, cfg, ctx.seed)
     centre = data["train"][0].mean(axis=0)                                   # (1024,) mean training image
     runs, best, shown = learning_rate_study(data, centre, cfg, ctx.seed, ctx.progress)
-    no_shift = train(data, centre, replace(cfg, max_shift=0), best, ctx.seed)[1] if cfg.ablation else None
+    no_augment = (train(data, centre, replace(cfg, max_shift=0, max_rotate=0, max_zoom=0), best, ctx.seed)[1]
+                  if cfg.ablation else None)
     weights = raw_input_weights(runs[best][0], centre)
     np.savez(ctx.path("q3_weights.npz"), **weights)
     x_test, y_test = data["test"]
@@ -326,12 +333,13 @@ def run(ctx: Context) -> Result:
         "best_learning_rate": best, **tests, "shown": shown,
         "sweep": {f"{lr:g}": r[1]["valid_acc"][-1] for lr, r in sorted(runs.items())},
         "sweep_runs": sweep_rows(runs, cfg.learning_rates), **weight_metrics(w_init, runs[best][0]["Wlayer1"]),
-        "no_shift": None if no_shift is None else {k: no_shift[k][-1] for k in ("train_acc", "valid_acc")},
+        "no_augment": None if no_augment is None else {k: no_augment[k][-1] for k in ("train_acc", "valid_acc")},
         "sizes": {s: len(data[s][0]) for s in data}, "source": describe_source(ctx.data_root),
         "config": {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "momentum": cfg.momentum,
-                   "max_shift": cfg.max_shift, "hidden": cfg.hidden, "grid": [f"{g:g}" for g in cfg.learning_rates],
+                   "max_shift": cfg.max_shift, "max_rotate": cfg.max_rotate, "max_zoom": cfg.max_zoom,
+                   "hidden": cfg.hidden, "grid": [f"{g:g}" for g in cfg.learning_rates],
                    "blas_threads": cfg.blas_threads},
-        "runs_trained": len(runs) + bool(no_shift),
+        "runs_trained": len(runs) + bool(no_augment),
     }
     figures = make_figures(ctx, runs, best, shown, w_init, cm)
     metrics["seconds"] = time.perf_counter() - start

@@ -218,6 +218,7 @@ def explain(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     """Human reasons why `new` inputs miss the entry recorded with `old` inputs."""
     if old is None:
         return ["never run"]
+    new = json.loads(json.dumps(new, default=str))      # as stored: tuples become lists, like `old`'s
     reasons = []
     for component in new:
         before, after = old.get(component), new[component]

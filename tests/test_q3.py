@@ -18,7 +18,7 @@ def blobs(rng, n=180, classes=36):
 
 
 def tiny_cfg(**kw):
-    return replace(q3.Config(), epochs=3, max_shift=0, **kw)
+    return replace(q3.Config(), epochs=3, max_shift=0, max_rotate=0, max_zoom=0, **kw)
 
 
 def test_training_on_tiny_slice_beats_chance(data_root):
@@ -60,15 +60,19 @@ def test_confused_pairs_sum_both_directions():
     assert q3.confused_pairs(cm, 2) == [["O", "0", 7], ["S", "5", 6]]
 
 
-def test_shifts_move_images_inside_white_border(rng):
+def test_warps_move_ink_inside_a_white_border(rng):
     x = np.ones((5, 1024), np.float32)
     x.reshape(5, 32, 32)[:, 14:18, 14:18] = 0.0                  # a dark square far from the edges
-    padded = q3.pad_images(x, 2)
-    np.testing.assert_array_equal(q3.shift_images(q3.pad_images(x, 0), 0, rng), x)   # no shift: identity
-    shifted = q3.shift_images(padded, 2, rng).reshape(5, 32, 32)
-    assert (shifted == 0).sum(axis=(1, 2)).tolist() == [16] * 5   # ink is moved, not lost or invented
-    rows = [np.nonzero((im == 0).any(axis=1))[0][0] for im in shifted]
-    assert set(rows) <= set(range(12, 17)) and len(set(rows)) > 1
+    still = q3.warp_images(x, rng, max_shift=0, max_rotate=0, max_zoom=0)
+    np.testing.assert_allclose(still, x, atol=1e-6)               # no warp: identity
+    moved = q3.warp_images(x, rng, max_shift=2, max_rotate=0, max_zoom=0).reshape(5, 32, 32)
+    ink = (1 - moved).sum(axis=(1, 2))
+    np.testing.assert_allclose(ink, 16, atol=1e-4)                # a shift moves ink, neither loses nor invents it
+    rows = [np.average(np.arange(32), weights=(1 - im).sum(1)) for im in moved]   # ink's centre row, was 15.5
+    assert all(13.5 - 1e-6 <= r <= 17.5 + 1e-6 for r in rows) and np.ptp(rows) > 0.1
+    turned = q3.warp_images(x, rng, max_shift=0, max_rotate=45, max_zoom=0.2).reshape(5, 32, 32)
+    assert (turned[:, :8] == 1).all() and (turned[:, :, :8] == 1).all()    # border stays white (cval)
+    assert not np.allclose(turned, x.reshape(5, 32, 32))
 
 
 def test_centring_folds_into_first_bias(rng):

@@ -66,6 +66,20 @@ class NistCNN(nn.Module):
         return self.head(self.features(x))
 
 
+class NistEnsemble(nn.Module):
+    """`members` NistCNNs trained from different seeds; the output is the log of their mean softmax, so it
+    works as logits (cross-entropy, argmax) and its softmax is the averaged probabilities."""
+
+    def __init__(self, members: int = 1, **kwargs):
+        super().__init__()
+        self.kwargs = {"members": members, **kwargs}
+        self.members = nn.ModuleList(NistCNN(**kwargs) for _ in range(members))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:   # (N, 1, 32, 32) -> (N, 36) log mean probabilities
+        probs = torch.stack([torch.softmax(m(x), 1) for m in self.members]).mean(0)
+        return torch.log(probs.clamp_min(1e-12))
+
+
 class ResNetSmall(nn.Module):
     """ResNet-9 layout at any width: stem, then per stage conv_bn + max-pool (+ a Residual where asked), GAP, linear.
 
@@ -101,23 +115,27 @@ class Normalise(nn.Module):
         return (x.float() / 255.0 - self.mean) / self.std
 
 
-def save_nist36_cnn(model: NistCNN, path: Path, **meta) -> None:
+CHECKPOINT_CLASSES = {"NistCNN": NistCNN, "NistEnsemble": NistEnsemble}
+
+
+def save_nist36_cnn(model: NistCNN | NistEnsemble, path: Path, **meta) -> None:
     """Write the state dict with what rebuilds it: class name, constructor arguments, input layout."""
-    torch.save({"class": "NistCNN", "kwargs": model.kwargs, "state_dict": model.state_dict(),
+    torch.save({"class": type(model).__name__, "kwargs": model.kwargs, "state_dict": model.state_dict(),
                 "input": "raw .mat rows (N, 1024) in [0, 1]: white background, 32x32 stored transposed",
                 **meta}, path)
 
 
 def load_nist36_cnn(path: Path, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
-    """The saved NIST36 CNN as a function: X (N, 1024) float32 raw .mat rows -> class probabilities (N, 36).
+    """The saved NIST36 CNN (one network or an ensemble) as a function: X (N, 1024) float32 raw .mat rows ->
+    class probabilities (N, 36).
 
     Rows use the .mat layout (white background, image transposed), exactly what Q4 builds from its crops.
     Columns follow experiments.data.LETTERS (A-Z, then 0-9).
     """
     blob = torch.load(path, map_location=device, weights_only=True)
-    if blob.get("class") != "NistCNN":
-        raise ValueError(f"{path}: expected a NistCNN checkpoint, found {blob.get('class')!r}")
-    model = NistCNN(**blob["kwargs"]).to(device).eval()
+    if blob.get("class") not in CHECKPOINT_CLASSES:
+        raise ValueError(f"{path}: expected a NistCNN or NistEnsemble checkpoint, found {blob.get('class')!r}")
+    model = CHECKPOINT_CLASSES[blob["class"]](**blob["kwargs"]).to(device).eval()
     model.load_state_dict(blob["state_dict"])
 
     @torch.no_grad()

@@ -303,10 +303,8 @@ def analyse(image: np.ndarray, *, cfg: OcrConfig = OcrConfig()) -> Layout:
 
 def renderings(cfg: OcrConfig) -> list[tuple[float, float]]:
     """(glyph, stroke) pairs each glyph is drawn with; the first is the centre (cfg.glyph, cfg.stroke)."""
-    sizes = (cfg.glyph, cfg.glyph - cfg.glyph_jitter, cfg.glyph + cfg.glyph_jitter) if cfg.glyph_jitter else (cfg.glyph,)
-    pens = (cfg.stroke, cfg.stroke - cfg.stroke_jitter, cfg.stroke + cfg.stroke_jitter) if cfg.stroke_jitter \
-        else (cfg.stroke,)
-    return [(g, s) for g in sizes for s in pens]
+    around = lambda centre, step: (centre, centre - step, centre + step) if step else (centre,)
+    return [(g, s) for g in around(cfg.glyph, cfg.glyph_jitter) for s in around(cfg.stroke, cfg.stroke_jitter)]
 
 
 def glyph_variants(layout: Layout, *, cfg: OcrConfig = OcrConfig()) -> np.ndarray:

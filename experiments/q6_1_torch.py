@@ -15,7 +15,8 @@ import torch
 from experiments import bow_spm
 from experiments.data import LETTERS, load_nist36
 from experiments.image_data import cifar_batches, load_cifar, load_sun, load_sun_whole
-from experiments.models import NistCNN, NistFC, Normalise, ResNetSmall, nist_rows_to_images, save_nist36_cnn
+from experiments.models import (NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images,
+                               save_nist36_cnn)
 from experiments.plotting import plt, save
 from experiments.progress import progress
 from experiments.torch_train import (count_parameters, evaluate, fit, pick_device, random_affine, random_crop,
@@ -45,6 +46,9 @@ class Config:
     cnn_weight_decay: float = 0.0     # dev: 0.05 no better
     cnn_shift: int = 2                # random translations of +-2 px
     cnn_rotate: float = 0.0           # > 0: random affine instead (degrees, 10 % zoom); dev: 10-15 degrees no better
+    cnn_label_smoothing: float = 0.1  # dev (2 seeds): 93.1 % against 92.7 % without
+    cnn_members: int = 5              # CNNs from consecutive seeds, probabilities averaged; dev: 1 -> 92.5 %,
+                                      # 3 -> 93.6 %, 5 -> 93.6 % (no label smoothing)
     # -- 6.1.3 CIFAR-10
     cifar_limit: int = 0              # 0: every training image; smoke: a slice of train and test
     cifar_holdout: int = 2000         # validation images held out of train (stratified), for choices
@@ -79,8 +83,8 @@ class Config:
 
 SECTION = Section(
     id="q6_1", title="Q6.1 PyTorch: NIST36, CIFAR-10 and SUN scenes", template="q6_1.md.j2", config=Config,
-    smoke={"nist_limit": 600, "fc_epochs": 2, "cnn_epochs": 2, "cifar_limit": 600, "cifar_holdout": 200,
-           "cifar_epochs": 1, "sun_per_class": 6, "sun_load": 40, "sun_size": 32, "sun_epochs": 2,
+    smoke={"nist_limit": 600, "fc_epochs": 2, "cnn_epochs": 2, "cnn_members": 2, "cifar_limit": 600,
+           "cifar_holdout": 200, "cifar_epochs": 1, "sun_per_class": 6, "sun_load": 40, "sun_size": 32, "sun_epochs": 2,
            "bow_short_side": 40, "bow_scales": (1, 2), "bow_k": 10, "bow_alpha": 20, "bow_dict_images": 10,
            "bow_layers": (1, 2), "bow_lambdas": (0.1,)},
     data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/cifar-10-batches-py", "data/sun"))
@@ -147,18 +151,41 @@ def train_fc(ctx: Context, data: dict, device) -> tuple[NistFC, dict]:
     return model, {**summary(hist), "parameters": count_parameters(model), "reach_90": first_reaching(hist, 0.9)}
 
 
-def train_nist_cnn(ctx: Context, data: dict, device) -> tuple[NistCNN, dict]:
-    cfg, gen = ctx.config, seed_everything(ctx.seed)
+def train_cnn_member(ctx: Context, train, valid, device, seed: int) -> tuple[NistCNN, object]:
+    """One NistCNN from seed `seed` on (N, 1, 32, 32) images; returns the model and its History."""
+    cfg, gen = ctx.config, seed_everything(seed)
     model = NistCNN(cfg.cnn_widths, cfg.cnn_dropout).to(device).to(memory_format=torch.channels_last)
-    train, valid = ((nist_rows_to_images(x), y) for x, y in (data["train"], data["valid"]))
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.cnn_lr, weight_decay=cfg.cnn_weight_decay)
     augment = (lambda b: random_crop(b, cfg.cnn_shift, gen, fill=0.0)) if cfg.cnn_shift else None
     if cfg.cnn_rotate:
         augment = lambda b: random_affine(b, gen, cfg.cnn_rotate, 0.1, cfg.cnn_shift)
     hist = fit(model, train, valid, epochs=cfg.cnn_epochs, batch_size=cfg.cnn_batch, optimizer=opt, device=device,
                generator=gen, scheduler=one_cycle(opt, cfg.cnn_lr, cfg.cnn_epochs, len(train[0]), cfg.cnn_batch),
-               step_scheduler_per_batch=True, show=ctx.progress, desc="6.1.2 CNN", augment=augment)
-    return model, {**summary(hist), "parameters": count_parameters(model), "reach_90": first_reaching(hist, 0.9)}
+               step_scheduler_per_batch=True, show=ctx.progress, desc=f"6.1.2 CNN {seed - ctx.seed + 1}",
+               augment=augment, label_smoothing=cfg.cnn_label_smoothing)
+    return model, hist
+
+
+def train_nist_cnn(ctx: Context, data: dict, device) -> tuple[NistEnsemble, dict]:
+    """cnn_members CNNs from seeds seed, seed + 1, ...; the ensemble averages their probabilities.
+
+    The summary (curves, reach-90 %) is the first member's, the one network the FC is compared with; the
+    ensemble's validation accuracy is `final_valid`, each member's is in `members_valid`.
+    """
+    cfg = ctx.config
+    train, valid = ((nist_rows_to_images(x), y) for x, y in (data["train"], data["valid"]))
+    ensemble = NistEnsemble(cfg.cnn_members, widths=cfg.cnn_widths, dropout=cfg.cnn_dropout).to(device)
+    histories = []
+    for k in range(cfg.cnn_members):
+        ensemble.members[k], hist = train_cnn_member(ctx, train, valid, device, ctx.seed + k)
+        histories.append(hist)
+    _, ens_acc, _ = evaluate(ensemble, *valid, device)
+    first = summary(histories[0])
+    return ensemble, {**first, "parameters": count_parameters(ensemble.members[0]), "reach_90":
+                      first_reaching(histories[0], 0.9), "single_valid": first["final_valid"], "final_valid": ens_acc,
+                      "members": cfg.cnn_members, "members_valid": [h.valid_acc[-1] for h in histories],
+                      "train_seconds": sum(h.seconds[-1] for h in histories),
+                      "member_seconds": first["train_seconds"]}
 
 
 AMBIGUOUS = (("O", "0"), ("I", "1"))    # pairs EMNIST writers draw alike

@@ -63,10 +63,12 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device, batch_s
 def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], valid: tuple[torch.Tensor, torch.Tensor],
         *, epochs: int, batch_size: int, optimizer: torch.optim.Optimizer, device, generator: torch.Generator,
         scheduler=None, step_scheduler_per_batch: bool = False, augment=None, show: bool = False,
-        desc: str = "train") -> History:
+        desc: str = "train", label_smoothing: float = 0.0) -> History:
     """Train with mini-batches reshuffled every epoch; evaluate on `valid` after each epoch.
 
     augment: an optional function applied to each training batch on the device (random crop, flip).
+    label_smoothing: the training loss's target mixes this share of the uniform distribution into the label
+    (the training loss curve includes it; validation loss is the plain cross-entropy).
     Training loss/accuracy are running means over the epoch's batches (what the model saw).
     """
     history, start = History(), time.perf_counter()
@@ -82,7 +84,7 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], valid: tuple
             if augment is not None:
                 xb = augment(xb)
             logits = model(xb)
-            loss = nn.functional.cross_entropy(logits, yb)
+            loss = nn.functional.cross_entropy(logits, yb, label_smoothing=label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -5,7 +5,7 @@ import torch
 
 from experiments import bow_spm, q6_1_torch
 from experiments.image_data import load_sun
-from experiments.models import (NistCNN, NistFC, ResNetSmall, load_nist36_cnn, nist_rows_to_images,
+from experiments.models import (NistCNN, NistEnsemble, NistFC, ResNetSmall, load_nist36_cnn, nist_rows_to_images,
                                 save_nist36_cnn)
 from experiments.torch_train import fit, random_crop, random_resized_crop, seed_everything
 
@@ -66,6 +66,20 @@ def test_cnn_artifact_reloads_and_classifies_raw_rows(tmp_path):
     with torch.no_grad():
         expected = torch.softmax(model(nist_rows_to_images(torch.from_numpy(rows))), 1).numpy()
     np.testing.assert_allclose(probs, expected, atol=1e-6)
+
+
+def test_ensemble_averages_member_probabilities_and_reloads(tmp_path):
+    torch.manual_seed(0)
+    model = NistEnsemble(3, widths=(4, 8, 8)).eval()
+    save_nist36_cnn(model, tmp_path / "ens.pt")
+    rows = np.random.default_rng(2).random((4, 1024)).astype(np.float32)
+    images = nist_rows_to_images(torch.from_numpy(rows))
+    with torch.no_grad():
+        members = torch.stack([torch.softmax(m(images), 1) for m in model.members]).mean(0).numpy()
+    np.testing.assert_allclose(load_nist36_cnn(tmp_path / "ens.pt")(rows), members, atol=1e-6)
+    torch.save({"class": "Other"}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="NistCNN or NistEnsemble"):
+        load_nist36_cnn(tmp_path / "other.pt")
 
 
 def test_augmentations_keep_shape_and_are_seeded():

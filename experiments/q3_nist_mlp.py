@@ -136,28 +136,44 @@ def cosine_lr(base: float, epoch: int, epochs: int) -> float:
     return base * 0.5 * (1.0 + np.cos(np.pi * epoch / epochs))
 
 
-def train(data: dict, centre: np.ndarray, cfg, lr: float, seed: int, show: bool = False):
-    """Train one network; returns (params, history). History lists hold None after a divergence."""
-    rng = np.random.default_rng(seed)
-    params = init_params(cfg.hidden, rng)
+def train_rates(data: dict, centre: np.ndarray, cfg, rates, seed: int, show: bool = False) -> dict:
+    """Train one network per learning rate, in lockstep: {lr: (params, history)}.
+
+    All runs start from the same initial weights, see the same batch order and the same augmented images
+    (each epoch's warps are drawn once and shared, the costly part of an epoch); they differ only in the rate.
+    History lists hold None after a divergence.
+    """
     (x, y), (xv, yv) = data["train"], data["valid"]
     xc, xvc = x - centre, xv - centre
     warp = {"max_shift": cfg.max_shift, "max_rotate": cfg.max_rotate, "max_zoom": cfg.max_zoom}
-    hist = {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "diverged_epoch": None}
-    for epoch in progress(range(cfg.epochs), show, f"q3 lr={lr:g}"):
-        xs = warp_images(x, rng, **warp) - centre if any(warp.values()) else xc
-        with np.errstate(over="ignore", invalid="ignore"), blas_threads(cfg.blas_threads):
-            train_epoch(xs, y, params, cosine_lr(lr, epoch, cfg.epochs), cfg.momentum, cfg.batch_size, rng)
-            (tl, ta), (vl, va) = evaluate(xc, y, params), evaluate(xvc, yv, params)
-        finite = np.isfinite([tl, vl]).all() and all(np.isfinite(params[k]).all() for k in NAMES)
-        if not finite:
-            hist["diverged_epoch"] = epoch + 1
-            break
-        for key, v in zip(("train_loss", "train_acc", "valid_loss", "valid_acc"), (tl, ta, vl, va)):
-            hist[key].append(float(v))
-    for key in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
-        hist[key] += [None] * (cfg.epochs - len(hist[key]))
-    return params, hist
+    warp_rng = np.random.default_rng([seed, 1])
+    runs = {lr: {"params": init_params(cfg.hidden, np.random.default_rng(seed)),
+                 "order": np.random.default_rng([seed, 2]),      # the batch order: the same for every rate
+                 "hist": {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "diverged_epoch": None}}
+            for lr in rates}
+    for epoch in progress(range(cfg.epochs), show, "q3 lr " + ", ".join(f"{lr:g}" for lr in rates)):
+        xs = warp_images(x, warp_rng, **warp) - centre if any(warp.values()) else xc
+        for lr, run in runs.items():
+            params, hist = run["params"], run["hist"]
+            if hist["diverged_epoch"] is not None:
+                continue
+            with np.errstate(over="ignore", invalid="ignore"), blas_threads(cfg.blas_threads):
+                train_epoch(xs, y, params, cosine_lr(lr, epoch, cfg.epochs), cfg.momentum, cfg.batch_size, run["order"])
+                (tl, ta), (vl, va) = evaluate(xc, y, params), evaluate(xvc, yv, params)
+            if not (np.isfinite([tl, vl]).all() and all(np.isfinite(params[k]).all() for k in NAMES)):
+                hist["diverged_epoch"] = epoch + 1
+                continue
+            for key, v in zip(("train_loss", "train_acc", "valid_loss", "valid_acc"), (tl, ta, vl, va)):
+                hist[key].append(float(v))
+    for run in runs.values():
+        for key in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
+            run["hist"][key] += [None] * (cfg.epochs - len(run["hist"][key]))
+    return {lr: (run["params"], run["hist"]) for lr, run in runs.items()}
+
+
+def train(data: dict, centre: np.ndarray, cfg, lr: float, seed: int, show: bool = False):
+    """Train one network at one learning rate; returns (params, history) (see train_rates)."""
+    return train_rates(data, centre, cfg, [lr], seed, show)[lr]
 
 
 # ---------------------------------------------------------------- analysis
@@ -267,7 +283,7 @@ def final_valid(run) -> float:
 def learning_rate_study(data, centre, cfg, seed, show):
     """Sweep the grid (same init and batch order for all), pick the best rate on validation, and add the
     runs at 10x and 0.1x it if the grid lacks them. Returns (runs {lr: (params, history)}, best, shown)."""
-    runs = {lr: train(data, centre, cfg, lr, seed, show) for lr in cfg.learning_rates}
+    runs = train_rates(data, centre, cfg, cfg.learning_rates, seed, show)
     best = max(runs, key=lambda lr: final_valid(runs[lr]))
     shown = {}
     for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1)):

@@ -7,7 +7,7 @@ max), and ``bw`` is float with ink 0 on white 1, as in the handout's ``findLette
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -34,9 +34,6 @@ class OcrConfig:
     min_word_gap: float = 0.7   # ... and than this x h (touching writing has tiny median gaps)
     glyph: int = 26             # glyph's longer side in the 32 x 32 crop (NIST36 training median: 26 px)
     stroke: float = 3.6         # pen width in crop pixels; it measures 4.1 px like NIST36 (ink area / skeleton)
-    glyph_jitter: float = 2.0   # classifiers average over glyph +- this and stroke +- stroke_jitter (3 x 3
-    stroke_jitter: float = 0.8  # renderings): NIST36's 10th-90th percentile sizes are 24-28 px and its strokes
-                                # vary as much, so no single rendering is "the" training look; 0: one rendering
 
 
 # ---------------------------------------------------------------- image -> ink mask
@@ -201,9 +198,13 @@ def word_breaks(lines: list[np.ndarray], h: float, *, word_gap: float, min_word_
 
 
 # ---------------------------------------------------------------- glyph mask -> 32 x 32 NIST36-like row
-def skeleton(mask: np.ndarray, *, size: int = 32, supersample: int = 4) -> np.ndarray:
-    """(K, 2) float row/col points of the skeleton of a glyph mask (H, W), bool, its longer side scaled to
-    size * supersample; empty (0, 2) if nothing is left. Thinned once per glyph, then drawn by draw_glyph."""
+def render_glyph(mask: np.ndarray, *, glyph: float, stroke: float, size: int = 32, supersample: int = 4):
+    """Redraw a glyph like a NIST36 training image: (size, size) float, ink 0 on white 1, upright.
+
+    The skeleton of mask (H, W), bool, is scaled so that, drawn with a round pen `stroke` pixels wide, the
+    glyph's longer side is `glyph` pixels; it is centred by its box (as EMNIST centres its glyphs) on a
+    supersampled canvas and box-averaged down, which gives the soft edges of the training images.
+    """
     big = size * supersample
     # thin at one scale, on smoothed edges: ragged or blocky outlines would give the skeleton spurs
     f = big / max(mask.shape)
@@ -211,22 +212,12 @@ def skeleton(mask: np.ndarray, *, size: int = 32, supersample: int = 4) -> np.nd
     soft = np.pad(transform.resize(mask.astype(float), shape, order=1, anti_aliasing=f < 1), supersample)
     width = 2 * soft.sum() / max(measure.perimeter(soft >= 0.5), 1)       # stroke width, as in components()
     mask = filters.gaussian(soft, sigma=width / 4) >= 0.5                 # keeps a stroke's core above 0.5
-    return np.argwhere(morphology.skeletonize(mask)).astype(float)
-
-
-def draw_glyph(points: np.ndarray, *, glyph: float, stroke: float, size: int = 32, supersample: int = 4):
-    """Redraw a skeleton like a NIST36 training image: (size, size) float, ink 0 on white 1, upright.
-
-    The points are scaled so that, drawn with a round pen `stroke` pixels wide, the glyph's longer side is
-    `glyph` pixels; centred by its box (as EMNIST centres its glyphs) on a supersampled canvas and
-    box-averaged down, which gives the soft edges of the training images.
-    """
-    if len(points) == 0:
+    rows, cols = np.nonzero(morphology.skeletonize(mask))
+    if len(rows) == 0:
         return np.ones((size, size))
-    big = size * supersample
-    lo, hi = points.min(0), points.max(0)
-    f = max(glyph - stroke, 1) * supersample / max(np.max(hi - lo), 1)
-    r, c = np.round((points - (lo + hi) / 2) * f + (big - 1) / 2).astype(int).T
+    f = max(glyph - stroke, 1) * supersample / max(np.ptp(rows), np.ptp(cols), 1)
+    r = np.round((rows - (rows.min() + rows.max()) / 2) * f + (big - 1) / 2).astype(int)
+    c = np.round((cols - (cols.min() + cols.max()) / 2) * f + (big - 1) / 2).astype(int)
     canvas = np.ones((big, big), bool)
     inside = (r >= 0) & (r < big) & (c >= 0) & (c < big)
     canvas[r[inside], c[inside]] = False
@@ -234,15 +225,9 @@ def draw_glyph(points: np.ndarray, *, glyph: float, stroke: float, size: int = 3
     return 1.0 - ink.reshape(size, supersample, size, supersample).mean(axis=(1, 3))
 
 
-def render_glyph(mask: np.ndarray, *, glyph: float, stroke: float, size: int = 32, supersample: int = 4):
-    """A glyph mask (H, W), bool, thinned and redrawn like a NIST36 training image (see draw_glyph)."""
-    points = skeleton(mask, size=size, supersample=supersample)
-    return draw_glyph(points, glyph=glyph, stroke=stroke, size=size, supersample=supersample)
-
-
-def glyph_measures(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Longer side of the ink box and stroke width (ink area / skeleton length), in pixels, of each upright
-    glyph image (N, S, S) with ink 0 on white 1 (blank images are skipped): what render_glyph reproduces."""
+def glyph_stats(images: np.ndarray) -> tuple[float, float]:
+    """Median longer side of the ink box and median stroke width (ink area / skeleton length), in pixels,
+    of upright glyph images (N, S, S) with ink 0 on white 1: what render_glyph should reproduce."""
     sides, strokes = [], []
     for img in images:
         ink = img < 0.5
@@ -250,12 +235,6 @@ def glyph_measures(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(rows):
             sides.append(max(np.ptp(rows), np.ptp(cols)) + 1)
             strokes.append(ink.sum() / max(morphology.skeletonize(ink).sum(), 1))
-    return np.array(sides, float), np.array(strokes, float)
-
-
-def glyph_stats(images: np.ndarray) -> tuple[float, float]:
-    """Median longer side and median stroke width of glyph images (N, S, S) (see glyph_measures)."""
-    sides, strokes = glyph_measures(images)
     return float(np.median(sides)), float(np.median(strokes))
 
 
@@ -301,33 +280,13 @@ def analyse(image: np.ndarray, *, cfg: OcrConfig = OcrConfig()) -> Layout:
     return Layout(mask, labels, k, h, width, glyphs, boxes, lines, spaces)
 
 
-def renderings(cfg: OcrConfig) -> list[tuple[float, float]]:
-    """(glyph, stroke) pairs each glyph is drawn with; the first is the centre (cfg.glyph, cfg.stroke)."""
-    around = lambda centre, step: (centre, centre - step, centre + step) if step else (centre,)
-    return [(g, s) for g in around(cfg.glyph, cfg.glyph_jitter) for s in around(cfg.stroke, cfg.stroke_jitter)]
-
-
-def glyph_variants(layout: Layout, *, cfg: OcrConfig = OcrConfig()) -> np.ndarray:
-    """(V, G, 1024) classifier input: every glyph of layout drawn with each of the V renderings(cfg), in
-    NIST36's transposed row layout. Variant 0 is the centre rendering."""
-    pairs = renderings(cfg)
-    crops = np.ones((len(pairs), len(layout.glyphs), 32, 32))
-    for j, (labels, (r0, c0, r1, c1)) in enumerate(zip(layout.glyphs, layout.boxes)):
-        points = skeleton(np.isin(layout.labels[r0:r1, c0:c1], labels))       # thinned once, drawn V times
-        for v, (glyph, stroke) in enumerate(pairs):
-            crops[v, j] = draw_glyph(points, glyph=glyph, stroke=stroke)
-    return np.stack([to_rows(c) for c in crops]) if len(layout.glyphs) else np.ones((len(pairs), 0, 1024))
-
-
 def glyph_rows(layout: Layout, *, cfg: OcrConfig = OcrConfig()) -> np.ndarray:
-    """(G, 1024) the centre rendering of every glyph: what figures show."""
-    return glyph_variants(layout, cfg=replace(cfg, glyph_jitter=0, stroke_jitter=0))[0]
-
-
-def classify_variants(variants: np.ndarray, classify) -> np.ndarray:
-    """(G, 36) class probabilities averaged over the renderings (V, G, 1024) of each glyph."""
-    v, g, _ = variants.shape
-    return classify(variants.reshape(v * g, -1)).reshape(v, g, -1).mean(axis=0) if g else np.zeros((0, 36))
+    """(G, 1024) classifier input, one row per glyph of layout, in NIST36's transposed layout."""
+    crops = []
+    for labels, (r0, c0, r1, c1) in zip(layout.glyphs, layout.boxes):
+        mask = np.isin(layout.labels[r0:r1, c0:c1], labels)
+        crops.append(render_glyph(mask, glyph=cfg.glyph, stroke=cfg.stroke))
+    return to_rows(np.array(crops).reshape(-1, 32, 32))
 
 
 def page_boxes(layout: Layout, shape) -> tuple[list[np.ndarray], np.ndarray]:
@@ -390,8 +349,7 @@ def recognise(image: np.ndarray, classify, *, cfg: OcrConfig = OcrConfig(),
     layout = analyse(image, cfg=cfg)
     if not layout.glyphs:
         return [], layout
-    probs = classify_variants(glyph_variants(layout, cfg=cfg), classify)
-    return read_text(layout, probs, word_context=word_context), layout
+    return read_text(layout, classify(glyph_rows(layout, cfg=cfg)), word_context=word_context), layout
 
 
 # ---------------------------------------------------------------- classifier

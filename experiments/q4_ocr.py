@@ -163,17 +163,15 @@ def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig, cnn=
     except (OSError, ValueError) as e:
         raise DataError(f"cannot read {path} ({e}); re-copy the course's images/{name}") from e
     layout = ocr.analyse(image, cfg=cfg)
-    variants = ocr.glyph_variants(layout, cfg=cfg)                  # (V, G, 1024); variant 0: the centre one
-    probs = ocr.classify_variants(variants, classify)
+    rows = ocr.glyph_rows(layout, cfg=cfg)
+    probs = classify(rows) if len(rows) else np.zeros((0, 36))
     reading = [i for line in layout.lines for i in line]
     metrics = score_page(layout, probs, GROUND_TRUTH[name])
-    metrics["char_accuracy_one_rendering"] = score_page(layout, ocr.classify_variants(variants[:1], classify),
-                                                        GROUND_TRUTH[name])["char_accuracy"]
     if cnn is not None:
-        cnn_score = score_page(layout, ocr.classify_variants(variants, cnn), GROUND_TRUTH[name])
+        cnn_score = score_page(layout, cnn(rows) if len(rows) else np.zeros((0, 36)), GROUND_TRUTH[name])
         metrics["cnn"] = {k: cnn_score[k] for k in ("char_accuracy", "char_accuracy_raw", "errors", "text", "marked")}
         metrics["cnn_char_accuracy"] = cnn_score["char_accuracy"]
-    return metrics, boxes_figure(ctx, name, layout, image.shape), variants[0][reading]
+    return metrics, boxes_figure(ctx, name, layout, image.shape), rows[reading]
 
 
 def crops_figure(ctx: Context, train_x: np.ndarray, crops: np.ndarray, name: str) -> Figure:
@@ -206,8 +204,8 @@ def run(ctx: Context) -> Result:
     crops = np.vstack(all_crops)
     figures.append(crops_figure(ctx, sample, crops, cfg.images[0]))
     demo_figures, demos = assumption_demos(ctx, test_x, test_y, classify)
-    measures = {k: ocr.glyph_measures(v.reshape(-1, 32, 32).transpose(0, 2, 1)) for k, v in
-                (("train", sample), ("crops", crops))}
+    stats = {k: ocr.glyph_stats(v.reshape(-1, 32, 32).transpose(0, 2, 1)) for k, v in
+             (("train", sample), ("crops", crops))}
     accs = [m["char_accuracy"] for m in per_image.values()]
     confused: dict[tuple[str, str], int] = {}
     for m in per_image.values():
@@ -221,14 +219,8 @@ def run(ctx: Context) -> Result:
         / sum(m["n_chars"] for m in per_image.values()),
         "per_image": per_image, "demos": demos, "confusions": [[t, p, n] for (t, p), n in top],
         "substitutions": sum(confused.values()), "errors": sum(m["errors"] for m in per_image.values()),
-        "glyph_stats": {k: {"extent": float(np.median(e)), "stroke": float(np.median(s)),
-                            "extent_p10_p90": np.percentile(e, [10, 90]).tolist(),
-                            "stroke_p10_p90": np.percentile(s, [10, 90]).tolist()} for k, (e, s) in measures.items()},
-        "char_accuracy_one_rendering": float(np.mean([m["char_accuracy_one_rendering"] for m in per_image.values()])),
-        "min_char_accuracy_one_rendering": float(np.min([m["char_accuracy_one_rendering"]
-                                                          for m in per_image.values()])),
-        "ocr_config": {**{f: getattr(ocfg, f) for f in ocfg.__dataclass_fields__},
-                       "renderings": [list(r) for r in ocr.renderings(ocfg)]},
+        "glyph_stats": {k: {"extent": e, "stroke": s} for k, (e, s) in stats.items()},
+        "ocr_config": {f: getattr(ocfg, f) for f in ocfg.__dataclass_fields__},
     }
     if cnn is not None:
         cnn_accs = [m["cnn_char_accuracy"] for m in per_image.values()]

@@ -71,25 +71,6 @@ def test_rendered_crops_match_training_glyphs(data_root):
     assert abs(r_extent - extent) <= 1 and abs(r_stroke - stroke) <= 0.5
 
 
-def test_glyphs_are_read_as_the_mean_over_renderings(pool):
-    glyphs, _ = pool
-    page = synthetic_page(glyphs, np.random.default_rng(3), 60, 0.1)
-    cfg = ocr.OcrConfig()
-    layout = ocr.analyse(page, cfg=cfg)
-    variants = ocr.glyph_variants(layout, cfg=cfg)
-    pairs = ocr.renderings(cfg)
-    assert len(pairs) == 9 and pairs[0] == (cfg.glyph, cfg.stroke)
-    assert variants.shape == (9, len(layout.glyphs), 1024)
-    np.testing.assert_array_equal(variants[0], ocr.glyph_rows(layout, cfg=cfg))      # variant 0: the centre
-    same_pen = [pairs.index((g, cfg.stroke)) for g in (24, 26, 28)]
-    sides = [ocr.glyph_stats(v.reshape(-1, 32, 32).transpose(0, 2, 1))[0] for v in variants[same_pen]]
-    assert sides[0] < sides[1] < sides[2]                                                # 24, 26, 28 px glyphs
-    first = lambda x: np.eye(36)[(x[:, 0] * 35).round().astype(int) % 36]             # depends on the pixels
-    probs = ocr.classify_variants(variants, first)
-    np.testing.assert_allclose(probs, np.mean([first(v) for v in variants], axis=0))
-    assert len(ocr.renderings(ocr.OcrConfig(glyph_jitter=0, stroke_jitter=0))) == 1
-
-
 # ---------------------------------------------------------------- layout rules on tiny boxes
 def test_merge_joins_a_detached_bar_but_not_neighbours():
     boxes = np.array([[0, 0, 8, 40],      # a T's bar

@@ -392,7 +392,8 @@ def run(ctx: Context) -> Result:
     figures = [
         curves_figure(ctx, [("FC", fc["history"]), ("CNN", cnn["history"])], "q6_1-nist-curves", "nist_curves.png",
                       "NIST36: the Q3 network in PyTorch (FC) and the CNN. Accuracy and cross-entropy per epoch "
-                      "(dashed: training batches as seen, with augmentation; solid: validation), and validation "
+                      "(dashed: training batches as seen, with augmentation, and for the CNN with label smoothing, which "
+                      "keeps its training loss well above zero; solid: validation), and validation "
                       "accuracy against training time (dotted line: 90 %).", by_seconds=True),
         curves_figure(ctx, [("CIFAR-10", cifar["history"])], "q6_1-cifar-curves", "cifar_curves.png",
                       "CIFAR-10: accuracy and loss per epoch on the augmented training batches (dashed) and on the "

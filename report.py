@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu", help="torch device for Q6, e.g. cpu or cuda (default cpu)")
     parser.add_argument("--data", metavar="DIR", help="data root (else $HW5_DATA, ./hw5data, ../shared/hw5data)")
     parser.add_argument("--out", metavar="DIR", type=Path, help="where build/ and figures/ go (default: here)")
-    parser.add_argument("--publish", metavar="DIR", nargs="?", const="build/site", type=Path,
+    parser.add_argument("--publish", metavar="DIR", nargs="?", const="",   # "": no DIR given
                         help="also write a self-contained static site (index.html + figures/), default build/site")
     parser.add_argument("--skip-missing", action="store_true",
                         help="skip sections whose data or weights are missing, with a notice in the writeup "
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                    progress=sys.stderr.isatty() and not os.environ.get("CI"))
     if args.out:
         opts.out = args.out.resolve()
-    if args.publish:
-        opts.publish = args.publish if args.publish != Path("build/site") else opts.build_dir / "site"
+    if args.publish is not None:
+        opts.publish = Path(args.publish) if args.publish else opts.build_dir / "site"
     try:
         if args.list:
             list_sections(opts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -31,8 +32,8 @@ def timed(args: list[str], out: Path) -> dict:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if run.returncode != 0:
         sys.exit(f"report.py {' '.join(args)} failed:\n{run.stderr[-3000:]}")
-    # ru_maxrss of children is the max over all children so far: report it only when it grew.
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(max(peak, before) / 1024, 1),
+    # ru_maxrss of children is the max over all children so far: it is this child's peak only if it grew.
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 1024, 1) if peak > before else None,
             "sections": run.stdout.strip().splitlines()[:-1]}
 
 
@@ -44,13 +45,13 @@ def main() -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="hw5bench-"))
     profile = ["--profile", args.profile]
     results = {
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "profile": args.profile,
         "cold": timed(["--all", *profile], out),
         "cached": timed(["--all", *profile], out),
         "section_q4": timed(["--section", "q4", *profile], out),
     }
-    results["peak_rss_mib"] = max(results[k]["peak_rss_mib"] for k in ("cold", "cached", "section_q4"))
+    results["peak_rss_mib"] = max(results[k]["peak_rss_mib"] or 0 for k in ("cold", "cached", "section_q4"))
     (out / "bench_build.json").write_text(json.dumps(results, indent=1))
     for step in ("cold", "cached", "section_q4"):
         print(f"{step:11s} {results[step]['seconds']:8.1f} s")

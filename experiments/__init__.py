@@ -1,7 +1,7 @@
 """One module per question. Each exposes SECTION (reportkit.result.Section) and run(ctx) -> Result.
 
 SECTION_MODULES fixes the order of the writeup; sections run in that order except that a section
-runs after the sections it consumes (q4 reads the weights of q3 and, when present, q6_1).
+runs after the sections it consumes (q4 reads the weights of q3 and q6_1).
 """
 import os
 

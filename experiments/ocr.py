@@ -8,6 +8,7 @@ max), and ``bw`` is float with ink 0 on white 1, as in the handout's ``findLette
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -56,6 +57,24 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     else:
         raise ValueError(f"expected a grey, RGB or RGBA image, got shape {img.shape}")
     return np.clip(grey, 0.0, 1.0)
+
+
+def read_image(path: str) -> np.ndarray:
+    """The image at path as (M, N) grey, (M, N, 3) RGB or (M, N, 4) RGBA, upright as the camera's EXIF
+    orientation says; ValueError naming the file in one line if it is missing or not an image."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such file")
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            if img.mode not in ("L", "I;16", "RGB", "RGBA"):      # to_grey scales 8 and 16 bits
+                has_alpha = "A" in img.mode or "transparency" in img.info
+                img = img.convert("RGBA" if has_alpha else "RGB")
+            return np.asarray(img)
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise ValueError(f"{path}: cannot read it as an image ({type(e).__name__})") from e
 
 
 def downscale_factor(shape, max_pixels: float) -> int:

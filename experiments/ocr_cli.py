@@ -31,24 +31,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def read_image(path: str) -> np.ndarray:
-    """The image at path as (M, N) grey, (M, N, 3) RGB or (M, N, 4) RGBA, upright as the camera's EXIF
-    orientation says; ValueError naming the file in one line if it is missing or not an image."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if not Path(path).is_file():
-        raise ValueError(f"{path}: no such file")
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            if img.mode not in ("L", "RGB", "RGBA"):
-                has_alpha = "A" in img.mode or "transparency" in img.info
-                img = img.convert("RGBA" if has_alpha else "RGB")
-            return np.asarray(img)
-    except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise ValueError(f"{path}: cannot read it as an image ({type(e).__name__})") from e
-
-
 def weights_path(model: str, args: argparse.Namespace, say) -> Path:
     """The model's artifact, training it through the report pipeline first if it is missing."""
     file, section = MODELS[model]
@@ -78,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     say = lambda msg: print(msg, file=sys.stderr)        # noqa: E731 - progress goes to stderr, text to stdout
     try:
-        images = {path: read_image(path) for path in args.images}
+        images = {path: ocr.read_image(path) for path in args.images}
     except ValueError as e:
         say(f"error: {e}")
         return 2

@@ -286,12 +286,13 @@ def learning_rate_study(data, centre, cfg, seed, show):
     runs at 10x and 0.1x it if the grid lacks them. Returns (runs {lr: (params, history)}, best, shown)."""
     runs = train_rates(data, centre, cfg, cfg.learning_rates, seed, show)
     best = max(runs, key=lambda lr: final_valid(runs[lr]))
-    shown = {}
-    for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1)):
-        lr = next((g for g in runs if np.isclose(g, best * factor)), best * factor)
-        if lr not in runs:
-            runs[lr] = train(data, centre, cfg, lr, seed, show)
-        shown[name] = {"lr": lr, **curve_summary(runs[lr][1], runs[best][1]), "history": runs[lr][1]}
+    shown_rates = {name: next((g for g in runs if np.isclose(g, best * factor)), best * factor)
+                   for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1))}
+    extra = [lr for lr in shown_rates.values() if lr not in runs]
+    if extra:                                      # one lockstep run: the warps are drawn once for both
+        runs.update(train_rates(data, centre, cfg, extra, seed, show))
+    shown = {name: {"lr": lr, **curve_summary(runs[lr][1], runs[best][1]), "history": runs[lr][1]}
+             for name, lr in shown_rates.items()}
     return runs, best, shown
 
 

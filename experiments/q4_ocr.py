@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from skimage import io, transform
+from skimage import transform
 
 from experiments import ocr, ocr_score
 from experiments.data import LETTERS, load_nist36
@@ -159,9 +159,9 @@ def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig, cnn=
     """(metrics, figure, crops (G, 1024)) of one course page; with `cnn`, the same crops read by it too."""
     path = ctx.data(f"images/{name}")
     try:
-        image = io.imread(path)
-    except (OSError, ValueError) as e:
-        raise DataError(f"cannot read {path} ({e}); re-copy the course's images/{name}") from e
+        image = ocr.read_image(str(path))
+    except ValueError as e:
+        raise DataError(f"{e}; re-copy the course's images/{name}") from e
     layout = ocr.analyse(image, cfg=cfg)
     rows = ocr.glyph_rows(layout, cfg=cfg)
     probs = classify(rows) if len(rows) else np.zeros((0, 36))
@@ -202,7 +202,7 @@ def run(ctx: Context) -> Result:
         per_image[name], all_crops = metrics, all_crops + [crops]
         figures.append(figure)
     crops = np.vstack(all_crops)
-    figures.append(crops_figure(ctx, sample, crops, cfg.images[0]))
+    figures.append(crops_figure(ctx, sample, all_crops[0], cfg.images[0]))
     demo_figures, demos = assumption_demos(ctx, test_x, test_y, classify)
     stats = {k: ocr.glyph_stats(v.reshape(-1, 32, 32).transpose(0, 2, 1)) for k, v in
              (("train", sample), ("crops", crops))}

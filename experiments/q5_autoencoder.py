@@ -264,7 +264,7 @@ def loss_figure(ctx, losses, improved, flat_epoch) -> Figure:
 
 
 def pairs_figure(ctx, x, x_hat, idx) -> Figure:
-    fig, axes = plt.subplots(len(idx) // 2, 4, figsize=(3.6, 0.95 * len(idx) // 2))
+    fig, axes = plt.subplots(len(idx) // 2, 4, figsize=(3.6, 0.95 * (len(idx) // 2)))
     for row, (i, j) in enumerate(zip(idx[::2], idx[1::2])):
         for col, (img, t) in enumerate([(x[i], "image"), (x_hat[i], "reconstruction"),
                                         (x[j], "image"), (x_hat[j], "reconstruction")]):

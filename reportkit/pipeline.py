@@ -169,6 +169,10 @@ def build_report(opts: Options, say=print) -> dict[str, Path]:
     """Run what must run, then render report.html, report.pdf and results.json from the cache."""
     planned = plan(opts)
     running = to_run(planned, opts)
+    if not opts.skip_missing:       # fail before spending minutes on the sections that can run
+        for p in planned:
+            if p.section.id in running and p.problem:
+                raise DataError(p.problem)
     entries, status = {}, {}
     for p in planned:
         sid = p.section.id
@@ -205,12 +209,9 @@ def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts
                          "make it writable or pass --out DIR") from e
     data_root = planned[0].data_root if planned else None
     meta = metadata(opts, entries, status, data_root)
-    order = {name.rsplit(".", 1)[-1]: i for i, name in enumerate(SECTION_MODULES)}
-    in_document_order = sorted(planned, key=lambda p: order[p.module.__name__.rsplit(".", 1)[-1]])
+    in_document_order = sorted(planned, key=lambda p: SECTION_MODULES.index(p.module.__name__))
     sections = [{"id": p.section.id, "title": p.section.title, "template": p.section.template,
-                 "built": p.section.id in entries,
-                 "note": (f"skipped at the user's request (--skip-missing): {p.problem}" if p.problem else
-                          "not built yet: run `python report.py --section " + p.section.id + "`")}
+                 "built": p.section.id in entries, "note": section_note(p, status)}
                 for p in in_document_order]
     results = {sid: e.manifest["metrics"] for sid, e in entries.items()}
     sources = {"experiments/nn.py": (PROJECT_ROOT / "experiments" / "nn.py").read_text()}
@@ -225,6 +226,15 @@ def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts
         except OSError as e:
             raise BuildError(f"cannot publish to {opts.publish} ({e.strerror}); pick a writable DIR") from e
     return outputs
+
+
+def section_note(p: Planned, status: dict) -> str:
+    """What the writeup says in place of a section that was not built."""
+    if status.get(p.section.id, {}).get("status") == "skipped":
+        return f"skipped at the user's request (--skip-missing): {p.problem}"
+    if p.problem:
+        return f"not built: {p.problem}"
+    return "not built yet: run `python report.py --section " + p.section.id + "`"
 
 
 def publish_artifacts(entries: dict[str, Entry], folder: Path) -> None:

@@ -18,7 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_sigint_during_training_leaves_the_cache_valid(tmp_path):
     cmd = [sys.executable, "report.py", "--section", "q2", "--out", str(tmp_path)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)                                   # imports, q1, then inside q2's training loops
+    tmp_entries = tmp_path / "build" / "cache" / "q2"
+    deadline = time.monotonic() + 120
+    while not list(tmp_entries.glob(".tmp-*")) and time.monotonic() < deadline:   # q2 has started running
+        time.sleep(0.05)
+    time.sleep(0.5)                                 # inside q2's training loops (it runs for seconds)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -71,6 +75,10 @@ def test_missing_weights_error_or_notice_with_skip_flag(tmp_path, data_root, cap
     root.mkdir()
     for name in ("data", "images"):
         (root / name).symlink_to(data_root / name)
+    everything = ["--all", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "all")]
+    assert run_main(everything)[0] == 2                       # refused before any section runs
+    assert "squeezenet1_1_imagenet_features.pt" in capsys.readouterr().err
+    assert not list((tmp_path / "all").glob("build/cache/*/*/manifest.json"))
     args = ["--section", "q6_2", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "out")]
     assert run_main(args)[0] == 2
     err = capsys.readouterr().err.strip()

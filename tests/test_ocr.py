@@ -164,6 +164,15 @@ def test_png_with_transparent_paper(pool, page, tmp_path):
     assert ocr_score.char_accuracy(lines, TEXT.split("\n")) >= 0.9
 
 
+def test_16_bit_grey_png_is_read_as_16_bit(pool, page, tmp_path):
+    grey16 = (page.mean(axis=2) * 257).astype(np.uint16)          # the page in 16-bit grey
+    io.imsave(tmp_path / "page16.png", grey16, check_contrast=False)
+    image = ocr.read_image(str(tmp_path / "page16.png"))
+    assert image.dtype == np.uint16 and image.min() < 20000           # not clipped to white
+    lines, _ = ocr.recognise(image, pool[1])
+    assert ocr_score.char_accuracy(lines, TEXT.split("\n")) >= 0.9
+
+
 @pytest.mark.parametrize("image", [
     pytest.param(np.full((400, 600, 3), 200, np.uint8), id="flat"),
     pytest.param((np.random.default_rng(0).normal(0.8, 0.02, (500, 700)).clip(0, 1)

@@ -1,7 +1,8 @@
 """The HW1 scene recogniser, reproduced: filter bank -> k-means visual words -> spatial pyramid -> classifier.
 
 Pure numpy/scipy/scikit-image, HW1's function names where it had them (extract_filter_responses,
-compute_dictionary, get_visual_words, get_feature_from_wordmap_SPM, distance_to_set). Two classifiers share
+compute_dictionary, get_visual_words, get_feature_from_wordmap_SPM; HW1's distance_to_set is one row of
+intersection_kernel). Two classifiers share
 the SPM features: HW1's 1-nearest neighbour under histogram intersection, and kernel ridge regression with
 the histogram-intersection kernel (a linear classifier in that kernel's feature space).
 """
@@ -79,14 +80,11 @@ def get_feature_from_wordmap_SPM(wordmap: np.ndarray, k: int, layers: int) -> np
     return np.concatenate(parts[::-1]).astype(np.float32)
 
 
-def distance_to_set(word_hist: np.ndarray, histograms: np.ndarray) -> np.ndarray:
-    """Histogram intersection similarity of one (D,) histogram with each row of histograms (T, D) -> (T,)."""
-    return np.minimum(word_hist[None, :], histograms).sum(1)
-
-
-def intersection_kernel(a: np.ndarray, b: np.ndarray, chunk: int = 64) -> np.ndarray:
-    """K[i, j] = sum_d min(a[i, d], b[j, d]) for a (M, D), b (T, D) -> (M, T), in row chunks to bound memory."""
-    return np.concatenate([np.minimum(a[i:i + chunk, None, :], b[None, :, :]).sum(2) for i in range(0, len(a), chunk)])
+def intersection_kernel(a: np.ndarray, b: np.ndarray, max_elements: int = 2 ** 24) -> np.ndarray:
+    """K[i, j] = sum_d min(a[i, d], b[j, d]) for a (M, D), b (T, D) -> (M, T), a few rows of a at a time so
+    the (rows, T, D) temporary stays under max_elements floats (64 MiB) whatever T and D are."""
+    rows = max(1, max_elements // max(1, b.shape[0] * b.shape[1]))
+    return np.concatenate([np.minimum(a[i:i + rows, None, :], b[None, :, :]).sum(2) for i in range(0, len(a), rows)])
 
 
 def nearest_neighbour(k_eval_train: np.ndarray, y_train: np.ndarray) -> np.ndarray:

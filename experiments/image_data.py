@@ -96,6 +96,11 @@ def _sun_list(root: Path, split: str, per_class: int) -> tuple[Path, list[str], 
     return folder, files, y
 
 
+def sun_labels(root: Path, split: str, per_class: int = 0) -> np.ndarray:
+    """(N,) int64 labels of a SUN split from its file list, without decoding any image."""
+    return _sun_list(root, split, per_class)[2]
+
+
 @lru_cache(maxsize=8)
 def load_sun(root: Path, split: str, size: int, per_class: int = 0) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """The HW1 SUN subset, split "train" (1177 images) or "test" (400), as square centre crops.
@@ -140,10 +145,13 @@ def load_sun_whole(root: Path, split: str, short_side: int, per_class: int = 0) 
     folder, files, y = _sun_list(root, split, per_class)
     images = []
     for f in files:
-        with Image.open(folder / f) as im:
-            im = im.convert("RGB")
-            scale = short_side / min(im.size)
-            im = im.resize((round(im.size[0] * scale), round(im.size[1] * scale)), Image.BILINEAR)
-            images.append(np.asarray(im, dtype=np.float32) / 255.0)
+        try:
+            with Image.open(folder / f) as im:
+                im = im.convert("RGB")
+                scale = short_side / min(im.size)
+                im = im.resize((round(im.size[0] * scale), round(im.size[1] * scale)), Image.BILINEAR)
+                images.append(np.asarray(im, dtype=np.float32) / 255.0)
+        except OSError as e:
+            raise DataError(f"cannot decode {folder / f} ({e}); re-copy that image of the HW1 SUN subset") from e
     return images, y
 

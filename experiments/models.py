@@ -81,7 +81,7 @@ class NistEnsemble(nn.Module):
 
 
 class ResNetSmall(nn.Module):
-    """ResNet-9 layout at any width: stem, then per stage conv_bn + max-pool (+ a Residual where asked), GAP, linear.
+    """ResNet-9 layout at any width: stem, then per stage conv_bn + max-pool (+ a Residual where asked), global max pool, linear.
 
     Input (N, 3, H, W) already normalised. `stem_stride` 2 halves large inputs before the first stage.
     Used for CIFAR-10 (widths 16..128, 32 px) and for SUN scenes (larger inputs, stride-2 stem).

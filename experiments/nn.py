@@ -132,3 +132,10 @@ def numerical_grad(f, x, h=1e-5):
 def relative_error(analytic, numeric):
     """Elementwise |a - n| / max(|a| + |n|, 1e-8): the cs231n convention, 0 when both vanish."""
     return np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-8)
+
+
+def norm_relative_error(analytic, numeric) -> float:
+    """||a - n|| / sqrt(||a||^2 + ||n||^2) over all entries: one number for a whole gradient, which elementwise
+    ratios cannot give where both entries are ~0."""
+    a, n = np.ravel(analytic), np.ravel(numeric)
+    return float(np.linalg.norm(a - n) / max(np.sqrt(np.sum(a ** 2) + np.sum(n ** 2)), 1e-300))

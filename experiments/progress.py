@@ -2,6 +2,6 @@
 from tqdm import tqdm
 
 
-def progress(iterable, enabled: bool, desc: str, total: int | None = None):
+def progress(iterable, enabled: bool, desc: str):
     """Wrap an iterable in a tqdm bar when enabled; callers update the postfix (loss, accuracy) themselves."""
-    return tqdm(iterable, desc=desc, total=total, disable=not enabled, leave=False, dynamic_ncols=True)
+    return tqdm(iterable, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)

@@ -95,13 +95,8 @@ def linear_layer_gradient_checks(rng) -> dict:
     delta = t * (1 - np.tanh(W @ x + b) ** 2)            # dJ/dy, (k, 1)
     analytic = {"grad_W": delta @ x.T, "grad_x": W.T @ delta, "grad_b": delta}
     numeric = {"grad_W": nn.numerical_grad(J, W), "grad_x": nn.numerical_grad(J, x), "grad_b": nn.numerical_grad(J, b)}
-    return {name: check(norm_relative_error(analytic[name], numeric[name]), 1e-8, shape=list(analytic[name].shape))
+    return {name: check(nn.norm_relative_error(analytic[name], numeric[name]), 1e-8, shape=list(analytic[name].shape))
             for name in analytic}
-
-
-def norm_relative_error(a, n) -> float:
-    """||a - n|| / max(||a||, ||n||): elementwise ratios blow up on entries that are ~0 in both."""
-    return float(np.linalg.norm(a - n) / max(np.linalg.norm(a), np.linalg.norm(n)))
 
 
 def vanishing_gradients(rng, depth, width, n=256) -> dict[str, list[float]]:

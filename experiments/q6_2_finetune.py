@@ -184,7 +184,8 @@ def pretrained_flowers(ctx: Context, net: SqueezeNet, flowers: dict, device, gen
     model, kind = (tail, "mid") if chosen == "fire" else (head, "final")
     _, test_acc, pred = evaluate(model, maps["test"][kind], y_te, device, batch_size=256)
     return {"stages": stages, "chosen": chosen, "test_accuracy": test_acc, "pred": pred, "seconds": seconds,
-            "trainable": {"head": count_parameters(head), "fire": count_parameters(tail)}}
+            "trainable": {"head": count_parameters(head), "fire": count_parameters(tail)},
+            "map_shape": list(maps["test"]["final"].shape[1:])}                  # (512, side, side)
 
 
 def scratch_flowers(ctx: Context, device, gen) -> dict:
@@ -305,6 +306,7 @@ def summarise(cfg: Config, flowers: dict, pre: dict, scratch: dict, sun: dict, s
         "finetune_test_accuracy": pre["test_accuracy"], "scratch_test_accuracy": scratch["test_accuracy"],
         "sun_pretrained_test_accuracy": sun["test_accuracy"], "seconds": seconds, "threads": torch.get_num_threads(),
         "finetune": {"chosen": pre["chosen"], "stages": stages, "trainable": pre["trainable"],
+                     "map_shape": pre["map_shape"],
                      "valid_accuracy": stages[pre["chosen"]]["best_valid_acc"],
                      "test_errors": int(np.sum(pre["pred"] != y))},
         "scratch": {"best_epoch": sc["best_epoch"], "epochs": len(sc["valid_acc"]), "parameters": scratch["parameters"],

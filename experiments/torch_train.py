@@ -43,15 +43,13 @@ class History:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device, batch_size: int = 1024,
-             transform=None) -> tuple[float, float, np.ndarray]:
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device,
+             batch_size: int = 1024) -> tuple[float, float, np.ndarray]:
     """Mean cross-entropy, accuracy and predicted labels of `model` on (x, y) (y: class indices)."""
     model.eval()
     total, correct, preds = 0.0, 0, []
     for i in range(0, len(x), batch_size):
         xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
-        if transform is not None:
-            xb = transform(xb)
         logits = model(xb)
         total += float(nn.functional.cross_entropy(logits, yb, reduction="sum"))
         pred = logits.argmax(1)

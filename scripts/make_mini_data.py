@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/make_mini_data.py SRC DEST [--per-class N]
 
-NIST36 and the weights are copied whole (small); CIFAR-10 keeps N*10 images per batch; SUN and Flowers-17
-keep N images per class and split, with the SUN lists rewritten to match.
+NIST36, the course images and the weights are copied whole (small); CIFAR-10 keeps N*100 images per batch;
+SUN keeps 2N images per class and split (its lists rewritten to match), Flowers-17 N.
 """
 import argparse
 import pickle

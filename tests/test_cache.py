@@ -51,8 +51,6 @@ def test_same_inputs_same_key_and_changed_line_misses(fake_project):
 
 
 def test_config_change_is_explained(fake_project):
-    import dataclasses
-
     before = inputs_for(fake_project)
     after = dict(before, config={"lr": 0.2})
     assert explain(before, after) == ["config value lr: 0.1 -> 0.2"]

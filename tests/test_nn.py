@@ -131,3 +131,11 @@ def test_numerical_grad_restores_its_input(rng):
     g = nn.numerical_grad(lambda: float(np.sum(x ** 2)), x)
     np.testing.assert_array_equal(x, before)
     np.testing.assert_allclose(g, 2 * x, atol=1e-8)
+
+
+def test_norm_relative_error_is_scale_free_and_bounded():
+    a = np.random.default_rng(0).normal(size=(4, 5))
+    assert nn.norm_relative_error(a, a) == 0.0
+    assert np.isclose(nn.norm_relative_error(a, -a), np.sqrt(2))                   # the largest it can be
+    assert np.isclose(nn.norm_relative_error(1e-9 * a, 1e-9 * (a + 1e-3)), nn.norm_relative_error(a, a + 1e-3))
+    assert nn.norm_relative_error(np.zeros(3), np.zeros(3)) == 0.0

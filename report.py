@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except OSError as e:                  # e.g. a read-only build/: say which file, keep it one line
-        print(f"error: cannot access {e.filename}: {e.strerror}; check permissions or pass --out DIR",
-              file=sys.stderr)
+        where = f"cannot access {e.filename}" if e.filename else "input/output failed"
+        print(f"error: {where}: {e.strerror or e}; check permissions or pass --out DIR", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: finished sections stay cached; rerun the same command to continue", file=sys.stderr)

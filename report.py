@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from hw5.errors import ConfigError as LibraryConfigError, DataError as LibraryDataError
 from reportkit.errors import ReportError
 from reportkit.pipeline import Options, build_report, explain_sections, list_sections
 
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except ReportError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except (LibraryDataError, LibraryConfigError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except OSError as e:                  # e.g. a read-only build/: say which file, keep it one line
         where = f"cannot access {e.filename}" if e.filename else "input/output failed"
         print(f"error: {where}: {e.strerror or e}; check permissions or pass --out DIR", file=sys.stderr)

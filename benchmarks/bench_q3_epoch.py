@@ -15,14 +15,18 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from experiments import q3_nist_mlp as q3          # noqa: E402
-from experiments.data import load_nist36, resolve_data_root   # noqa: E402
+from hw5 import mlp                                # noqa: E402
+from hw5.data import load_nist36, resolve_data_root   # noqa: E402
+from hw5.runtime import blas_threads               # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH_SIZE = 32                                    # Q3's batch size (experiments/q3_nist_mlp.py)
 
 
 def training_data() -> tuple[np.ndarray, np.ndarray, str]:
     """The NIST36 training set, centred as in Q3; random images of the same shape if there is no data."""
     try:
-        x, y = load_nist36(resolve_data_root(None), "train")          # float32, C order (see data.py)
+        x, y = load_nist36(resolve_data_root(None, ROOT), "train")          # float32, C order (see data.py)
         return x - x.mean(axis=0), y, "NIST36 train"
     except Exception:                                              # noqa: BLE001 - any reason: use stand-ins
         rng = np.random.default_rng(0)
@@ -30,11 +34,11 @@ def training_data() -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def numpy_epoch(x, y, batch_size: int, seed: int) -> float:
-    """Seconds for one epoch of q3.train_epoch (fresh network)."""
+    """Seconds for one epoch of hw5.mlp.train_epoch (fresh network)."""
     rng = np.random.default_rng(seed)
-    params = q3.init_params(64, rng)
+    params = mlp.init_training(64, rng)
     start = time.perf_counter()
-    q3.train_epoch(x, y, params, 0.1, 0.9, batch_size, rng)
+    mlp.train_epoch(x, y, params, 0.1, 0.9, batch_size, rng)
     return time.perf_counter() - start
 
 
@@ -57,14 +61,14 @@ def torch_epoch(x: torch.Tensor, labels: torch.Tensor, batch_size: int, seed: in
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads for both (default 1)")
-    parser.add_argument("--batch-size", type=int, default=q3.Config.batch_size, help="default: Q3's batch size")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="default: Q3's batch size")
     parser.add_argument("--repeats", type=int, default=5, help="epochs timed per framework; the median is shown")
     args = parser.parse_args(argv)
     x, y, source = training_data()
     xt, lt = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
     torch.set_num_threads(args.threads)
     times = {"numpy": [], "torch": []}
-    with q3.blas_threads(args.threads):
+    with blas_threads(args.threads):
         for r in range(args.repeats):            # interleaved, so load from other processes hits both alike
             times["numpy"].append(numpy_epoch(x, y, args.batch_size, r))
             times["torch"].append(torch_epoch(xt, lt, args.batch_size, r))

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import ocr
-from experiments.data import PROJECT_ROOT
+from hw5 import mlp, ocr
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # model -> (artifact file under build/artifacts, the section that writes it)
 MODELS = {"mlp": ("q3_weights.npz", "q3"), "cnn": ("q6_cnn_nist36.pt", "q6_1")}
@@ -48,8 +49,8 @@ def load_classifier(model: str, path: Path):
     """A callable rows (N, 1024) -> probabilities (N, 36) for `model` ("mlp" or "cnn") from its artifact."""
     if model == "mlp":
         with np.load(path) as weights:
-            return ocr.mlp_classifier(dict(weights))
-    from experiments.models import load_nist36_cnn
+            return mlp.classifier(dict(weights))
+    from hw5.pytorch.models import load_nist36_cnn
 
     return load_nist36_cnn(path)
 

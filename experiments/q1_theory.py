@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments import nn
-from experiments.plotting import plt, save
+from hw5 import nn
+from hw5.plotting import plt, save
 from reportkit.result import Context, Figure, Result, Section
 
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from experiments import nn
-from experiments.plotting import plt, save
+from hw5 import mlp, nn
+from hw5.plotting import plt, save
 from reportkit.result import Context, Figure, Result, Section
 
 # The handout's run_q2: four 2-D Gaussians, 10 points each (means and diagonal covariances from run_q2.py).
@@ -38,27 +38,17 @@ def toy_data(rng, per_class):
 
 
 def init_params(hidden, rng, zero=False):
-    params = {}
-    nn.initialize_weights(2, hidden, params, "layer1", rng=rng)
-    nn.initialize_weights(hidden, 4, params, "output", rng=rng)
+    """run_q2's 2-hidden-4 network, Xavier-initialised, or with every weight and bias zero."""
+    params = mlp.init_params(2, hidden, 4, rng)
     if zero:
         for k in list(params):
             params[k] = np.zeros_like(params[k])
     return params
 
 
-def predict(x, params):
-    h = nn.forward(x, params, "layer1", nn.sigmoid)
-    return nn.softmax(nn.forward(h, params, "output", nn.linear))
-
-
 def backprop(x, y, params):
     """Forward and backward on (x, y); leaves grad_W*/grad_b* in params. Returns (loss, acc)."""
-    probs = predict(x, params)
-    loss, acc = nn.compute_loss_and_acc(y, probs)
-    delta = nn.backwards(probs - y, params, "output", nn.linear_deriv)   # softmax + CE gradient
-    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
-    return loss, acc
+    return nn.compute_loss_and_acc(y, mlp.backprop(x, y, params))
 
 
 def train(x, y, params, cfg, rng):
@@ -85,7 +75,7 @@ def gradient_check(x, y, params, h):
     analytic = {k: params["grad_" + k].copy() for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
     per_param, numerics = {}, []
     for name, grad in analytic.items():
-        numeric = nn.numerical_grad(lambda: nn.compute_loss_and_acc(y, predict(x, params))[0], params[name], h)
+        numeric = nn.numerical_grad(lambda: nn.compute_loss_and_acc(y, mlp.predict(x, params))[0], params[name], h)
         per_param[name] = float(nn.relative_error(grad, numeric).max())
         numerics.append(numeric.ravel())
     n_scalars = sum(g.size for g in analytic.values())
@@ -124,7 +114,7 @@ def data_figure(ctx, x, y, params) -> Figure:
     fig, ax = plt.subplots(figsize=(4.2, 2.8))
     gx, gy = np.meshgrid(np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 200),
                          np.linspace(x[:, 1].min() - 5, x[:, 1].max() + 5, 200))
-    regions = predict(np.c_[gx.ravel(), gy.ravel()], dict(params)).argmax(1).reshape(gx.shape)
+    regions = mlp.predict(np.c_[gx.ravel(), gy.ravel()], dict(params)).argmax(1).reshape(gx.shape)
     ax.contourf(gx, gy, regions, levels=np.arange(-0.5, 4), alpha=0.15, cmap="tab10", vmin=0, vmax=9)
     for c in range(4):
         pts = x[y.argmax(1) == c]
@@ -141,7 +131,7 @@ def run(ctx: Context) -> Result:
     init = {"bias_sum": float(params["blayer1"].sum() + params["boutput"].sum()),
             "w_var": float(params["Wlayer1"].var()), "w_var_expected": 2 / (2 + cfg.hidden)}
     sig = nn.sigmoid(np.array([-1000.0, 1000.0]))
-    probs = predict(x, params)
+    probs = mlp.predict(x, params)
     start_loss, start_acc = nn.compute_loss_and_acc(y, probs)
     checks = {"sigmoid_extremes": [float(sig[0]), float(sig[1])], "probs_positive": bool((probs > 0).all()),
               "probs_row_sum_error": float(np.abs(probs.sum(1) - 1).max()), "probs_shape": list(probs.shape)}

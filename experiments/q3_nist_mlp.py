@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
-from scipy import ndimage as ndi
 
-from experiments import nn
-from experiments.threads import blas_threads
-from experiments.data import LETTERS, describe_source, load_nist36
-from experiments.plotting import plt, save
-from experiments.progress import progress
+from hw5 import mlp
+from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images, seeded_subset
+from hw5.metrics import confusion_matrix, confused_pairs
+from hw5.plotting import plt, save
+from hw5.runtime import blas_threads
 from reportkit.result import Context, Figure, Result, Section
-
-NAMES = ("Wlayer1", "blayer1", "Woutput", "boutput")
 
 
 @dataclass(frozen=True)
@@ -48,135 +44,17 @@ SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", conf
                   data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat"))
 
 
-# ---------------------------------------------------------------- data
-def load(root: Path, cfg, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+# ---------------------------------------------------------------- data and analysis
+def load(root, cfg, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """train/valid/test as (x (N, 1024) float32, y (N, 36) one-hot); limits take seeded random subsets."""
     splits = {s: load_nist36(root, s) for s in ("train", "valid", "test")}      # C order: fast batch gathers
     for name, limit in (("train", cfg.train_limit), ("valid", cfg.valid_limit)):
         x, y = splits[name]
-        if 0 < limit < len(x):
-            keep = np.sort(np.random.default_rng(seed).permutation(len(x))[:limit])
-            splits[name] = (x[keep], y[keep])
+        keep = seeded_subset(len(x), limit, seed)
+        splits[name] = (x[keep], y[keep])
     return splits
 
 
-def warp_images(x: np.ndarray, rng, *, max_shift: float, max_rotate: float, max_zoom: float) -> np.ndarray:
-    """Each image of x (N, 1024) rotated by up to +-max_rotate degrees, zoomed by 1 +- max_zoom and shifted by
-    up to +-max_shift pixels about its centre (uniform draws), bilinear, white outside: (N, 1024) float32.
-
-    One map_coordinates call over the stacked (N, 32, 32) images; no Python loop over images.
-    """
-    n = len(x)
-    angle = np.deg2rad(rng.uniform(-max_rotate, max_rotate, n))[:, None, None]
-    zoom = 1 + rng.uniform(-max_zoom, max_zoom, n)[:, None, None]
-    dr, dc = rng.uniform(-max_shift, max_shift, (2, n, 1, 1))
-    r, c = np.meshgrid(np.arange(32) - 15.5, np.arange(32) - 15.5, indexing="ij")     # output pixel, centred
-    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom                            # inverse map: output -> input
-    src = [np.broadcast_to(np.arange(n)[:, None, None], (n, 32, 32)),
-           cos * r - sin * c + 15.5 + dr, sin * r + cos * c + 15.5 + dc]
-    out = ndi.map_coordinates(x.reshape(n, 32, 32), src, order=1, mode="constant", cval=1.0)
-    return out.reshape(n, 1024).astype(np.float32, copy=False)
-
-
-# ---------------------------------------------------------------- network (the Q2 code, float32)
-def init_params(hidden: int, rng) -> dict[str, np.ndarray]:
-    """Xavier-initialised 1024-hidden-36 parameters in float32, with zero momentum buffers m_*."""
-    params = {}
-    nn.initialize_weights(1024, hidden, params, "layer1", rng=rng)
-    nn.initialize_weights(hidden, 36, params, "output", rng=rng)
-    params.update({k: params[k].astype(np.float32) for k in NAMES})
-    params.update({"m_" + k: np.zeros_like(params[k]) for k in NAMES})
-    return params
-
-
-def predict(x: np.ndarray, params: dict) -> np.ndarray:
-    """Class probabilities (N, 36) for inputs x (N, 1024)."""
-    h = nn.forward(x, params, "layer1", nn.sigmoid)
-    return nn.softmax(nn.forward(h, params, "output", nn.linear))
-
-
-def sgd_step(bx: np.ndarray, by: np.ndarray, params: dict, lr: float, momentum: float) -> None:
-    """One momentum step on the batch-mean cross-entropy of (bx (B, 1024), by (B, 36))."""
-    probs = predict(bx, params)
-    delta = nn.backwards((probs - by) / np.float32(len(bx)), params, "output", nn.linear_deriv)
-    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
-    for k in NAMES:
-        m = params["m_" + k]
-        m *= momentum
-        m += params["grad_" + k]
-        params[k] -= np.float32(lr) * m
-
-
-def train_epoch(x: np.ndarray, y: np.ndarray, params: dict, lr: float, momentum: float, batch_size: int,
-                rng) -> None:
-    """One pass over (x (N, 1024), y (N, 36)) in a fresh random order, batches gathered into one buffer."""
-    order = rng.permutation(len(x))
-    bx = np.empty((batch_size, x.shape[1]), np.float32)
-    by = np.empty((batch_size, y.shape[1]), np.float32)
-    for start in range(0, len(x), batch_size):
-        idx = order[start:start + batch_size]
-        n = len(idx)
-        np.take(x, idx, axis=0, out=bx[:n], mode="clip")    # "clip": no bounds-check copy (idx is valid)
-        np.take(y, idx, axis=0, out=by[:n], mode="clip")
-        sgd_step(bx[:n], by[:n], params, lr, momentum)
-
-
-def evaluate(x: np.ndarray, y: np.ndarray, params: dict) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy); NaN loss if the forward pass overflowed."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        probs = predict(x, params)
-        if not np.isfinite(probs).all():
-            return float("nan"), float(np.mean(probs.argmax(1) == y.argmax(1)))
-        loss, acc = nn.compute_loss_and_acc(y, probs)
-    return loss / len(x), acc
-
-
-def cosine_lr(base: float, epoch: int, epochs: int) -> float:
-    """Cosine decay from base at epoch 0 towards 0 at the end."""
-    return base * 0.5 * (1.0 + np.cos(np.pi * epoch / epochs))
-
-
-def train_rates(data: dict, centre: np.ndarray, cfg, rates, seed: int, show: bool = False) -> dict:
-    """Train one network per learning rate, in lockstep: {lr: (params, history)}.
-
-    All runs start from the same initial weights, see the same batch order and the same augmented images
-    (each epoch's warps are drawn once and shared, the costly part of an epoch); they differ only in the rate.
-    History lists hold None after a divergence.
-    """
-    (x, y), (xv, yv) = data["train"], data["valid"]
-    xc, xvc = x - centre, xv - centre
-    warp = {"max_shift": cfg.max_shift, "max_rotate": cfg.max_rotate, "max_zoom": cfg.max_zoom}
-    warp_rng = np.random.default_rng([seed, 1])
-    runs = {lr: {"params": init_params(cfg.hidden, np.random.default_rng(seed)),
-                 "order": np.random.default_rng([seed, 2]),      # the batch order: the same for every rate
-                 "hist": {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "diverged_epoch": None}}
-            for lr in rates}
-    for epoch in progress(range(cfg.epochs), show, "q3 lr " + ", ".join(f"{lr:g}" for lr in rates)):
-        xs = warp_images(x, warp_rng, **warp) - centre if any(warp.values()) else xc
-        for lr, run in runs.items():
-            params, hist = run["params"], run["hist"]
-            if hist["diverged_epoch"] is not None:
-                continue
-            with np.errstate(over="ignore", invalid="ignore"), blas_threads(cfg.blas_threads):
-                train_epoch(xs, y, params, cosine_lr(lr, epoch, cfg.epochs), cfg.momentum, cfg.batch_size, run["order"])
-                (tl, ta), (vl, va) = evaluate(xc, y, params), evaluate(xvc, yv, params)
-            if not (np.isfinite([tl, vl]).all() and all(np.isfinite(params[k]).all() for k in NAMES)):
-                hist["diverged_epoch"] = epoch + 1
-                continue
-            for key, v in zip(("train_loss", "train_acc", "valid_loss", "valid_acc"), (tl, ta, vl, va)):
-                hist[key].append(float(v))
-    for run in runs.values():
-        for key in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
-            run["hist"][key] += [None] * (cfg.epochs - len(run["hist"][key]))
-    return {lr: (run["params"], run["hist"]) for lr, run in runs.items()}
-
-
-def train(data: dict, centre: np.ndarray, cfg, lr: float, seed: int, show: bool = False):
-    """Train one network at one learning rate; returns (params, history) (see train_rates)."""
-    return train_rates(data, centre, cfg, [lr], seed, show)[lr]
-
-
-# ---------------------------------------------------------------- analysis
 def curve_summary(hist: dict, reference: dict) -> dict:
     """Claims for the text, computed from one run's curves and the best run's (reference) curves."""
     va = [v for v in hist["valid_acc"] if v is not None]
@@ -196,25 +74,6 @@ def curve_summary(hist: dict, reference: dict) -> dict:
     return out
 
 
-def confusion_matrix(labels: np.ndarray, preds: np.ndarray, classes: int = 36) -> np.ndarray:
-    """(classes, classes) counts; row = true class, column = predicted class."""
-    return np.bincount(labels * classes + preds, minlength=classes * classes).reshape(classes, classes)
-
-
-def confused_pairs(cm: np.ndarray, k: int) -> list[list]:
-    """The k unordered class pairs with the most confusions (both directions summed): [[a, b, count], ...]."""
-    both = np.triu(cm + cm.T, k=1)
-    flat = np.argsort(-both, axis=None, kind="stable")[:k]
-    return [[LETTERS[i], LETTERS[j], int(both[i, j])] for i, j in zip(*np.unravel_index(flat, both.shape))]
-
-
-def raw_input_weights(params: dict, centre: np.ndarray) -> dict[str, np.ndarray]:
-    """Weights for raw rows: sigmoid((x - c) W + b) = sigmoid(x W + (b - c W)), so centring folds into b."""
-    out = {k: params[k].copy() for k in NAMES}
-    out["blayer1"] = params["blayer1"] - centre @ params["Wlayer1"]     # (1024,) @ (1024, H) -> (H,)
-    return out
-
-
 def border_ratio(W: np.ndarray, width: int = 3) -> float:
     """Mean |weight| in the outer `width`-pixel ring of the 32x32 images over that in the centre. W: (1024, H)."""
     ring = np.ones((32, 32), bool)
@@ -225,7 +84,7 @@ def border_ratio(W: np.ndarray, width: int = 3) -> float:
 
 def smoothness(W: np.ndarray) -> np.ndarray:
     """Per unit (H,): correlation of vertically and horizontally adjacent weights in its 32x32 image. W: (1024, H)."""
-    img = W.T.reshape(-1, 32, 32).astype(np.float64)
+    img = W.T.reshape(-1, 32, 32).astype(np.float64)          # either orientation: both directions count
     img = img - img.mean(axis=(1, 2), keepdims=True)
     corr = [np.sum(a * b, (1, 2)) / np.sqrt(np.sum(a * a, (1, 2)) * np.sum(b * b, (1, 2)))
             for a, b in ((img[:, 1:], img[:, :-1]), (img[:, :, 1:], img[:, :, :-1]))]
@@ -255,7 +114,7 @@ def weights_figure(ctx, w_init: np.ndarray, w_trained: np.ndarray) -> Figure:
     """The H first-layer weight vectors as upright 32x32 images in 8x8 grids, at init and after training."""
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.7))
     for ax, W, title in zip(axes, (w_init, w_trained), ("at initialisation", "after training")):
-        tiles = W.T.reshape(8, 8, 32, 32).transpose(0, 1, 3, 2)             # .T per tile: stored transposed
+        tiles = rows_to_images(W.T).reshape(8, 8, 32, 32)                   # unit images, upright
         tiles = tiles / np.abs(tiles).max(axis=(2, 3), keepdims=True)        # each tile scaled to [-1, 1]
         grid = np.pad(tiles, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=np.nan)
         ax.imshow(grid.transpose(0, 2, 1, 3).reshape(8 * 34, 8 * 34), cmap="gray", vmin=-1, vmax=1)
@@ -283,13 +142,13 @@ def final_valid(run) -> float:
 def learning_rate_study(data, centre, cfg, seed, show):
     """Sweep the grid (same init and batch order for all), pick the best rate on validation, and add the
     runs at 10x and 0.1x it if the grid lacks them. Returns (runs {lr: (params, history)}, best, shown)."""
-    runs = train_rates(data, centre, cfg, cfg.learning_rates, seed, show)
+    runs = mlp.train_rates(data, centre, cfg, cfg.learning_rates, seed, show)
     best = max(runs, key=lambda lr: final_valid(runs[lr]))
     shown_rates = {name: next((g for g in runs if np.isclose(g, best * factor)), best * factor)
                    for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1))}
     extra = [lr for lr in shown_rates.values() if lr not in runs]
     if extra:                                      # one lockstep run: the warps are drawn once for both
-        runs.update(train_rates(data, centre, cfg, extra, seed, show))
+        runs.update(mlp.train_rates(data, centre, cfg, extra, seed, show))
     shown = {name: {"lr": lr, **curve_summary(runs[lr][1], runs[best][1]), "history": runs[lr][1]}
              for name, lr in shown_rates.items()}
     return runs, best, shown
@@ -304,8 +163,8 @@ def weight_metrics(w_init: np.ndarray, w_trained: np.ndarray) -> dict:
 
 def score_test(labels: np.ndarray, preds: np.ndarray, top: int) -> tuple[dict, np.ndarray]:
     """Test accuracy, confusion matrix (returned) and the Q3.4 numbers read from it."""
-    cm = confusion_matrix(labels, preds)
-    pairs = confused_pairs(cm, top)
+    cm = confusion_matrix(labels, preds, len(LETTERS))
+    pairs = confused_pairs(cm, top, LETTERS)
     return {"test_accuracy": float(np.mean(preds == labels)), "confused_pairs": pairs,
             "test_errors": int(np.sum(preds != labels)),
             "pairs_letter_digit": sum(a.isdigit() != b.isdigit() for a, b, _ in pairs),
@@ -336,15 +195,15 @@ def run(ctx: Context) -> Result:
     data = load(ctx.data_root, cfg, ctx.seed)
     centre = data["train"][0].mean(axis=0)                                   # (1024,) mean training image
     runs, best, shown = learning_rate_study(data, centre, cfg, ctx.seed, ctx.progress)
-    no_augment = (train(data, centre, replace(cfg, max_shift=0, max_rotate=0, max_zoom=0), best, ctx.seed)[1]
+    no_augment = (mlp.train(data, centre, replace(cfg, max_shift=0, max_rotate=0, max_zoom=0), best, ctx.seed)[1]
                   if cfg.ablation else None)
-    weights = raw_input_weights(runs[best][0], centre)
+    weights = mlp.raw_input_weights(runs[best][0], centre)
     np.savez(ctx.path("q3_weights.npz"), **weights)
     x_test, y_test = data["test"]
     with blas_threads(cfg.blas_threads):
-        preds = predict(x_test, dict(weights)).argmax(1)                     # raw rows, as Q4 applies them
+        preds = mlp.predict(x_test, dict(weights)).argmax(1)                     # raw rows, as Q4 applies them
     tests, cm = score_test(y_test.argmax(1), preds, cfg.top_pairs)
-    w_init = init_params(cfg.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
+    w_init = mlp.init_training(cfg.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
     metrics = {
         "valid_accuracy": shown["best"]["final_valid_acc"], "train_accuracy": shown["best"]["final_train_acc"],
         "best_learning_rate": best, **tests, "shown": shown,

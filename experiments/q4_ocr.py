@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from skimage import transform
 
-from experiments import ocr, ocr_score
-from experiments.data import LETTERS, load_nist36
-from experiments.models import load_nist36_cnn
-from experiments.plotting import plt, save
-from reportkit.errors import DataError
+from hw5 import mlp, ocr
+from hw5.data import load_nist36, rows_to_images
+from hw5.errors import DataError
+from hw5.ocr import score as ocr_score
+from hw5.ocr.compose import class_glyphs, compose_page, join
+from hw5.plotting import plt, save
+from hw5.pytorch.models import load_nist36_cnn
 from reportkit.result import Context, Figure, Result, Section
 
 # assignment.md §5, transcribed from the image files ("DONT" has no apostrophe; periods are not scored).
@@ -38,54 +39,6 @@ SECTION = Section(id="q4", title="Q4 Extracting text from images", template="q4.
                   data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), consumes=("q3", "q6_1"))
 
 
-# ---------------------------------------------------------------- composing pages from NIST36 glyphs
-def glyph_image(row: np.ndarray, height: int) -> np.ndarray:
-    """A NIST36 row (1024,) as an upright glyph, tight-cropped and resized to `height` px (ink 0, white 1)."""
-    img = row.reshape(32, 32).T
-    rows, cols = np.nonzero(img < 0.5)
-    img = img[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    f = height / img.shape[0]
-    return transform.resize(img, (height, max(2, round(img.shape[1] * f))), order=1, anti_aliasing=f < 1)
-
-
-def compose_page(lines: list[list[np.ndarray | None]], rng: np.random.Generator, *, gap=0.3, space=1.3,
-                 jitter=0.06, noise=0.02, shade=0.25, margin=60) -> np.ndarray:
-    """An RGB uint8 page of glyph images (ink 0 on white 1, any size; None = a space) written line by line.
-
-    Letters are `gap` x their height apart, spaces `space` x; baselines jitter by `jitter` x height; the
-    paper darkens by `shade` from left to right and carries Gaussian noise of std `noise`.
-    """
-    heights = [g.shape[0] for line in lines for g in line if g is not None]
-    h = max(heights) if heights else 40
-    width = 2 * margin + max((sum(int((g.shape[1] if g is not None else space * h) + gap * h) for g in line)
-                              for line in lines), default=0)
-    page = np.ones((2 * margin + h + int(1.8 * h) * (len(lines) - 1), width))
-    for i, line in enumerate(lines):
-        left, base = margin, margin + int(1.8 * h * i) + h
-        for g in line:
-            if g is None:
-                left += int(space * h)
-                continue
-            top = base - g.shape[0] + int(rng.uniform(-jitter, jitter) * g.shape[0])
-            region = page[top:top + g.shape[0], left:left + g.shape[1]]
-            np.minimum(region, g, out=region)
-            left += g.shape[1] + int(gap * g.shape[0])
-    page *= 1.0 - shade * np.linspace(0, 1, page.shape[1])[None, :]
-    page = np.clip(page + rng.normal(0, noise, page.shape), 0, 1)
-    return (np.stack([page * 0.95, page * 0.93, page * 0.88], axis=-1) * 255).astype(np.uint8)
-
-
-def typical(x: np.ndarray, y: np.ndarray, char: str) -> np.ndarray:
-    """The glyph (1024,) of class `char` in (x (N, 1024), y (N, 36)) closest to its class's mean image."""
-    members = x[y.argmax(1) == LETTERS.index(char)]
-    return members[np.argmin(((members - members.mean(0)) ** 2).sum(1))]
-
-
-def class_glyphs(x: np.ndarray, y: np.ndarray, text: str, height: int) -> list[list[np.ndarray | None]]:
-    """One line per text line: each character's most typical glyph in (x, y), `height` px; spaces are None."""
-    return [[None if c == " " else glyph_image(typical(x, y, c), height) for c in line] for line in text.split("\n")]
-
-
 # ---------------------------------------------------------------- Q4.1: the two assumptions, shown
 def demo_figure(ctx: Context, label: str, page: np.ndarray, classify, caption: str) -> tuple[Figure, dict]:
     """Run the detector on a demo page; draw its boxes; return the figure and what it found."""
@@ -97,15 +50,6 @@ def demo_figure(ctx: Context, label: str, page: np.ndarray, classify, caption: s
         ax.add_patch(plt.Rectangle((c0, r0), c1 - c0, r1 - r0, fill=False, color="red", lw=1.2))
     ax.set_title(f"{len(boxes)} boxes, read as \"{' / '.join(lines)}\"", fontsize=8)
     return Figure(label, save(fig, ctx.path(f"{label}.png")), caption), {"boxes": len(boxes), "text": lines}
-
-
-def join(a: np.ndarray, b: np.ndarray, overlap: int) -> np.ndarray:
-    """Glyphs a and b (ink 0 on white 1) on one baseline, b shifted `overlap` px into a: they touch."""
-    out = np.ones((max(a.shape[0], b.shape[0]), a.shape[1] + b.shape[1] - overlap))
-    out[out.shape[0] - a.shape[0]:, :a.shape[1]] = a
-    region = out[out.shape[0] - b.shape[0]:, a.shape[1] - overlap:]
-    np.minimum(region, b, out=region)
-    return out
 
 
 def assumption_demos(ctx: Context, x, y, classify) -> tuple[list[Figure], dict]:
@@ -179,7 +123,7 @@ def crops_figure(ctx: Context, train_x: np.ndarray, crops: np.ndarray, name: str
     n = 16
     top = train_x[np.linspace(0, len(train_x) - 1, n).astype(int)]
     bottom = np.vstack([crops[:n], np.ones((max(0, n - len(crops)), 1024))])
-    tiles = [np.hstack([np.pad(r.reshape(32, 32).T, 1, constant_values=1) for r in rows]) for rows in (top, bottom)]
+    tiles = [np.hstack([np.pad(img, 1, constant_values=1) for img in rows_to_images(rows)]) for rows in (top, bottom)]
     fig, ax = plt.subplots(figsize=(7, 1.1))
     ax.imshow(np.vstack(tiles), cmap="gray", vmin=0, vmax=1), ax.axis("off")
     return Figure("q4-crops", save(fig, ctx.path("crops.png")),
@@ -190,7 +134,7 @@ def crops_figure(ctx: Context, train_x: np.ndarray, crops: np.ndarray, name: str
 def run(ctx: Context) -> Result:
     cfg = ctx.config
     with np.load(ctx.inputs["q3"].artifact("q3_weights")) as weights:
-        classify = ocr.mlp_classifier(dict(weights))
+        classify = mlp.classifier(dict(weights))
     cnn = load_nist36_cnn(ctx.inputs["q6_1"].artifact("q6_cnn_nist36")) if "q6_1" in ctx.inputs else None
     ocfg = ocr.OcrConfig(max_pixels=cfg.max_pixels)
     train_x, _ = load_nist36(ctx.data_root, "train")
@@ -204,7 +148,7 @@ def run(ctx: Context) -> Result:
     crops = np.vstack(all_crops)
     figures.append(crops_figure(ctx, sample, all_crops[0], cfg.images[0]))
     demo_figures, demos = assumption_demos(ctx, test_x, test_y, classify)
-    stats = {k: ocr.glyph_stats(v.reshape(-1, 32, 32).transpose(0, 2, 1)) for k, v in
+    stats = {k: ocr.glyph_stats(rows_to_images(v)) for k, v in
              (("train", sample), ("crops", crops))}
     accs = [m["char_accuracy"] for m in per_image.values()]
     confused: dict[tuple[str, str], int] = {}

@@ -1,7 +1,7 @@
 """Q5: the numpy autoencoder 1024-32-32-32-1024 (handout run_q5), an improved training of it, and PCA-32.
 
 Images are rows of x (N, 1024) in [0, 1], stored transposed (`row.reshape(32, 32).T` is upright).
-The network is the Q2 code (`nn.forward` / `nn.backwards`); only the optimisers live here.
+The network and its trainings are `hw5.autoencoder`; this section trains them, compares them and draws them.
 """
 from __future__ import annotations
 
@@ -9,18 +9,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from skimage.metrics import peak_signal_noise_ratio
 
-from experiments import nn
-from experiments.threads import blas_threads
-from experiments.data import LETTERS, load_nist36
-from experiments.plotting import plt, save
-from experiments.progress import progress
+from hw5 import autoencoder as ae
+from hw5.data import LETTERS, load_nist36, rows_to_images
+from hw5.plotting import plt, save
+from hw5.runtime import blas_threads
 from reportkit.result import Context, Figure, Result, Section
-
-NAMES = ("layer1", "hidden", "hidden2", "output")      # run_q5's layer names
-KEYS = tuple(p + n for n in NAMES for p in "Wb")       # the trained parameters, in update order
-
 
 @dataclass(frozen=True)
 class Config:
@@ -52,169 +46,6 @@ SECTION = Section(id="q5", title="Q5 Image compression with autoencoders", templ
                   data=("data/nist36_train.mat", "data/nist36_valid.mat"))
 
 
-def reconstruct(x, params):
-    """x (N, D) -> x_hat (N, D); caches every layer for `backprop`. Subtracts params['input_mean'] if set."""
-    h = x - params["input_mean"] if "input_mean" in params else x
-    for name in NAMES[:-1]:
-        h = nn.forward(h, params, name, nn.relu)
-    return nn.forward(h, params, NAMES[-1], nn.sigmoid)
-
-
-def backprop(x, params, loss="sse"):
-    """Forward and backward on a batch x (N, D); leaves grad_* in params; returns the total squared error.
-
-    sse: J = sum (x - x_hat)^2, output delta 2 (x_hat - x). ce: pixel cross-entropy, whose gradient with
-    respect to the output pre-activation is x_hat - x, so the output layer backpropagates it linearly.
-    """
-    out = reconstruct(x, params)
-    if loss == "ce":
-        delta = nn.backwards(out - x, params, NAMES[-1], nn.linear_deriv)
-    else:
-        delta = nn.backwards(2 * (out - x), params, NAMES[-1], nn.sigmoid_deriv)
-    for name in reversed(NAMES[:-1]):
-        delta = nn.backwards(delta, params, name, nn.relu_deriv)
-    return float(np.sum((x - out) ** 2))
-
-
-def objective(x, out, loss="sse"):
-    """The training loss of x_hat = out for x, both (N, D): total squared error or pixel cross-entropy."""
-    if loss == "ce":
-        return float(-np.sum(x * np.log(out) + (1 - x) * np.log1p(-out)))
-    return float(np.sum((x - out) ** 2))
-
-
-def gradient_check(rng, loss="sse", dims=(12, 4, 4, 4, 12), n=3, h=1e-5):
-    """Backprop against central differences over every parameter of a small network, in float64.
-
-    Returns the largest elementwise relative error and the norm-wise one (nn.norm_relative_error).
-    """
-    x = rng.random((n, dims[0]))
-    params = init_handout(dims, rng, np.float64)
-    params["input_mean"] = x.mean(axis=0)
-    for name in NAMES:
-        params["b" + name] = rng.normal(0.0, 0.1, params["b" + name].shape)
-    backprop(x, params, loss)
-    analytic = np.concatenate([params["grad_" + k].ravel() for k in KEYS])
-    numeric = np.concatenate([nn.numerical_grad(lambda: objective(x, reconstruct(x, params), loss),
-                                                params[k], h).ravel() for k in KEYS])
-    return {"max_rel_error": float(nn.relative_error(analytic, numeric).max()),
-            "norm_rel_error": nn.norm_relative_error(analytic, numeric),
-            "scalars": int(analytic.size)}
-
-
-def init_handout(dims, rng, dtype=np.float32):
-    """run_q5's network: Xavier weights, zero biases, and momentum buffers m_* that start at zero."""
-    params = {}
-    for name, n_in, n_out in zip(NAMES, dims[:-1], dims[1:]):
-        nn.initialize_weights(n_in, n_out, params, name, rng=rng)
-    for k in KEYS:
-        params[k] = params[k].astype(dtype)
-        params["m_" + k] = np.zeros_like(params[k])
-    return params
-
-
-def momentum_step(params, lr, mu):
-    """Q5.1.2 for every parameter: M = mu M - lr dJ/dW, then W = W + M."""
-    for k in KEYS:
-        params["m_" + k] = mu * params["m_" + k] - lr * params["grad_" + k]
-        params[k] += params["m_" + k]
-
-
-def train_handout(x, params, cfg, rng, show=False):
-    """run_q5: batches drawn once, momentum SGD, lr x lr_decay every lr_every epochs. Returns epoch losses."""
-    batches = nn.get_random_batches(x, np.ones((len(x), 1)), cfg.batch_size, rng=rng)
-    lr, losses = cfg.learning_rate, []
-    for epoch in progress(range(cfg.epochs), show, "q5 handout"):
-        total = 0.0
-        for bx, _ in batches:
-            total += backprop(bx, params)
-            momentum_step(params, lr, cfg.momentum)
-        losses.append(total)
-        if epoch % cfg.lr_every == cfg.lr_every - 1:
-            lr *= cfg.lr_decay
-    return losses
-
-
-def init_improved(dims, x_mean, rng):
-    """Same shapes as run_q5. He-normal ReLU layers, inputs centred on the training mean image, and an
-    output bias at logit(mean image), so the untrained network outputs roughly the mean image."""
-    params = {}
-    for name, n_in, n_out in zip(NAMES, dims[:-1], dims[1:]):
-        gain = 1.0 if name == NAMES[-1] else 2.0            # the sigmoid layer gets LeCun's 1/n_in
-        params["W" + name] = (rng.standard_normal((n_in, n_out)) * np.sqrt(gain / n_in)).astype(np.float32)
-        params["b" + name] = np.zeros(n_out, np.float32)
-    m = np.clip(x_mean, 0.01, 0.99)
-    params["b" + NAMES[-1]] = np.log(m / (1 - m)).astype(np.float32)
-    params["input_mean"] = x_mean.astype(np.float32)
-    return params
-
-
-def flatten(params, prefix=""):
-    """Move params[prefix + k] for k in KEYS into one flat float32 buffer (they become views of it)."""
-    flat = np.concatenate([params[prefix + k].ravel() for k in KEYS]).astype(np.float32)
-    start = 0
-    for k in KEYS:
-        size = params[prefix + k].size
-        params[prefix + k] = flat[start:start + size].reshape(params[prefix + k].shape)
-        start += size
-    return flat
-
-
-def adam_step(w, g, state, lr, b1=0.9, b2=0.999, eps=1e-8):
-    """One Adam step on flat w (P,) with gradient g (P,); state holds adam_m, adam_v (P,) and the step t."""
-    state["t"] += 1
-    m, v = state["adam_m"], state["adam_v"]
-    m *= b1
-    m += (1 - b1) * g
-    v *= b2
-    v += (1 - b2) * g * g
-    step = lr * np.sqrt(1 - b2 ** state["t"]) / (1 - b1 ** state["t"])
-    w -= step * m / (np.sqrt(v) + eps)
-
-
-def schedule(t, total, warm, peak):
-    """Step size at step t (0-based): linear warm-up over `warm` steps, then a cosine from peak to 0."""
-    if t < warm:
-        return peak * (t + 1) / warm
-    return 0.5 * peak * (1 + np.cos(np.pi * (t - warm) / max(1, total - warm)))
-
-
-def train_improved(x, params, cfg, rng, show=False):
-    """Adam with a cosine schedule from improved_lr to 0, batches reshuffled each epoch. Returns epoch losses."""
-    w = flatten(params)
-    state = {"t": 0, "adam_m": np.zeros_like(w), "adam_v": np.zeros_like(w)}
-    g = np.empty_like(w)
-    n_batches = -(-len(x) // cfg.improved_batch)
-    total_steps, warm_steps, losses = cfg.improved_epochs * n_batches, cfg.improved_warmup * n_batches, []
-    for _ in progress(range(cfg.improved_epochs), show, "q5 improved"):
-        order, total = rng.permutation(len(x)), 0.0
-        for i in range(n_batches):
-            total += backprop(x[order[i * cfg.improved_batch:(i + 1) * cfg.improved_batch]], params,
-                              cfg.improved_loss)
-            np.concatenate([params["grad_" + k].ravel() for k in KEYS], out=g)
-            adam_step(w, g, state, schedule(state["t"], total_steps, warm_steps, cfg.improved_lr))
-        losses.append(total)
-    return losses, state
-
-
-def pca_fit(x, k):
-    """Mean (D,) and the top-k principal directions (k, D) of x (N, D), by SVD of the centred data."""
-    mean = x.mean(axis=0, dtype=np.float64)
-    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)    # (N, D) = U S Vt, rows of Vt by variance
-    return mean, vt[:k]
-
-
-def pca_reconstruct(x, mean, components):
-    """Project x (N, D) on the components (k, D) and back, clipped to the pixel range [0, 1]."""
-    return np.clip((x - mean) @ components.T @ components + mean, 0.0, 1.0)   # (N, k) @ (k, D) -> (N, D)
-
-
-def mean_psnr(x, x_hat):
-    """Mean over images of skimage's PSNR (data_range 1), each image on its own."""
-    x, x_hat = x.astype(np.float64), x_hat.astype(np.float64)
-    return float(np.mean([peak_signal_noise_ratio(a, b, data_range=1.0) for a, b in zip(x, x_hat)]))
-
-
 def curve_summary(losses, fraction):
     """Where a loss curve flattens: the first epochs (1-based) within half and within `fraction` of its
     total fall from the final value, how many epochs rose, and the relative drop over the last fifth."""
@@ -227,15 +58,6 @@ def curve_summary(losses, fraction):
             "tail_epochs": tail, "tail_drop": float((losses[-tail - 1] - losses[-1]) / losses[-tail - 1])}
 
 
-def unit_stats(x, params):
-    """Per hidden layer, over the images x (N, D): units never active (dead: they get no gradient again) and
-    units active for under 5 % or over 95 % of the images (one-sided: nearly constant or nearly linear)."""
-    reconstruct(x, params)
-    active = [(params["cache_" + name][2] > 0).mean(axis=0) for name in NAMES[:-1]]   # (H,) per layer
-    return {"dead": [int(np.sum(a == 0)) for a in active],
-            "one_sided": [int(np.sum((a < 0.05) | (a > 0.95))) for a in active]}
-
-
 def pick_images(y, classes):
     """Indices (2 per class) of the first two validation images of each class in `classes`."""
     labels = y.argmax(axis=1)
@@ -243,7 +65,7 @@ def pick_images(y, classes):
 
 
 def show(ax, row, title=None):
-    ax.imshow(row.reshape(32, 32).T, cmap="gray", vmin=0, vmax=1)     # stored transposed
+    ax.imshow(rows_to_images(row)[0], cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([]), ax.set_yticks([]), ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -281,7 +103,7 @@ def compare_figure(ctx, x, recons, idx) -> Figure:
             show(axes[row, col], img)
     axes[0, 0].set_ylabel("original", fontsize=7, rotation=0, ha="right", va="center")
     for row, (name, r) in enumerate(recons.items(), start=1):
-        label = f"{name}\n{mean_psnr(x[idx], r[idx]):.1f} dB"
+        label = f"{name}\n{ae.mean_psnr(x[idx], r[idx]):.1f} dB"
         axes[row, 0].set_ylabel(label, fontsize=7, rotation=0, ha="right", va="center")
     return Figure("q5-compare", save(fig, ctx.path("compare.png")),
                   "The validation images of @fig:q5-pairs reconstructed by the three 32-number codes of "
@@ -295,15 +117,15 @@ def fit_models(x, cfg, seed, show=False):
     {"seconds", "units_at_init" (`unit_stats` before training), "adam" (its final state)}).
     """
     dims = (x.shape[1], cfg.hidden, cfg.hidden, cfg.hidden, x.shape[1])
-    handout = init_handout(dims, np.random.default_rng(seed))
-    improved = init_improved(dims, x.mean(axis=0), np.random.default_rng(seed + 2))
-    info = {"seconds": {}, "units_at_init": {"handout": unit_stats(x, handout), "improved": unit_stats(x, improved)}}
+    handout = ae.init_handout(dims, np.random.default_rng(seed))
+    improved = ae.init_improved(dims, x.mean(axis=0), np.random.default_rng(seed + 2))
+    info = {"seconds": {}, "units_at_init": {"handout": ae.unit_stats(x, handout), "improved": ae.unit_stats(x, improved)}}
     start = time.perf_counter()
-    curves = {"handout": train_handout(x, handout, cfg, np.random.default_rng(seed + 1), show)}
+    curves = {"handout": ae.train_handout(x, handout, cfg, np.random.default_rng(seed + 1), show)}
     info["seconds"]["handout"], start = time.perf_counter() - start, time.perf_counter()
-    curves["improved"], info["adam"] = train_improved(x, improved, cfg, np.random.default_rng(seed + 3), show)
+    curves["improved"], info["adam"] = ae.train_improved(x, improved, cfg, np.random.default_rng(seed + 3), show)
     info["seconds"]["improved"], start = time.perf_counter() - start, time.perf_counter()
-    pca = pca_fit(x, cfg.components)
+    pca = ae.pca_fit(x, cfg.components)
     info["seconds"]["pca"] = time.perf_counter() - start
     return {"handout": handout, "improved": improved, "pca": pca}, curves, info
 
@@ -311,9 +133,9 @@ def fit_models(x, cfg, seed, show=False):
 def save_weights(ctx, models, adam) -> dict[str, str]:
     """Both autoencoders as .npz: weights with the momentum buffers m_* (handout), or with Adam's state."""
     handout, improved = models["handout"], models["improved"]
-    np.savez(ctx.path("q5_handout_weights.npz"), **{k: handout[k] for k in KEYS + tuple("m_" + k for k in KEYS)})
+    np.savez(ctx.path("q5_handout_weights.npz"), **{k: handout[k] for k in ae.KEYS + tuple("m_" + k for k in ae.KEYS)})
     np.savez(ctx.path("q5_improved_weights.npz"), input_mean=improved["input_mean"], adam_t=adam["t"],
-             adam_m=adam["adam_m"], adam_v=adam["adam_v"], **{k: improved[k] for k in KEYS})
+             adam_m=adam["adam_m"], adam_v=adam["adam_v"], **{k: improved[k] for k in ae.KEYS})
     return {"q5_handout_weights": "q5_handout_weights.npz", "q5_improved_weights": "q5_improved_weights.npz"}
 
 
@@ -326,16 +148,16 @@ def run(ctx: Context) -> Result:
     with blas_threads(1):
         models, curves, info = fit_models(x, cfg, ctx.seed, ctx.progress)
         mean, components = models["pca"]
-        recons = {"handout AE": reconstruct(xv, models["handout"]),
-                  "improved AE": reconstruct(xv, models["improved"]),
-                  f"PCA-{cfg.components}": pca_reconstruct(xv, mean, components)}
-        psnr = [mean_psnr(xv, r) for r in recons.values()]
+        recons = {"handout AE": ae.reconstruct(xv, models["handout"]),
+                  "improved AE": ae.reconstruct(xv, models["improved"]),
+                  f"PCA-{cfg.components}": ae.pca_reconstruct(xv, mean, components)}
+        psnr = [ae.mean_psnr(xv, r) for r in recons.values()]
         seen = x[:len(xv)]             # training images, as many as validation ones: the generalisation gap
-        psnr_train = {k: mean_psnr(seen, reconstruct(seen, models[k])) for k in ("handout", "improved")}
-        psnr_train["pca"] = mean_psnr(seen, pca_reconstruct(seen, mean, components))
-        units = {k: unit_stats(x, models[k]) for k in ("handout", "improved")}
+        psnr_train = {k: ae.mean_psnr(seen, ae.reconstruct(seen, models[k])) for k in ("handout", "improved")}
+        psnr_train["pca"] = ae.mean_psnr(seen, ae.pca_reconstruct(seen, mean, components))
+        units = {k: ae.unit_stats(x, models[k]) for k in ("handout", "improved")}
     grad_rng = np.random.default_rng(ctx.seed + 4)
-    gradcheck = {loss: gradient_check(grad_rng, loss, h=cfg.gradcheck_h) for loss in ("sse", "ce")}
+    gradcheck = {loss: ae.gradient_check(grad_rng, loss, h=cfg.gradcheck_h) for loss in ("sse", "ce")}
     artifacts = save_weights(ctx, models, info["adam"])
     summary = curve_summary(curves["handout"], cfg.flat_fraction)
     idx = pick_images(yv, cfg.classes)
@@ -343,12 +165,12 @@ def run(ctx: Context) -> Result:
                pairs_figure(ctx, xv, recons["handout AE"], idx), compare_figure(ctx, xv, recons, idx)]
     metrics = {
         "psnr_valid": psnr[0], "psnr_valid_improved": psnr[1], "psnr_pca32": psnr[2], "psnr_train": psnr_train,
-        "psnr_pca_unclipped": mean_psnr(xv, (xv - mean) @ components.T @ components + mean),
+        "psnr_pca_unclipped": ae.mean_psnr(xv, (xv - mean) @ components.T @ components + mean),
         "final_loss": curves["handout"][-1], "final_loss_per_pixel": curves["handout"][-1] / x.size,
         "improved_final_loss": curves["improved"][-1], "losses": curves["handout"], **summary,
         "train_seconds": info["seconds"], "units": units, "units_at_init": info["units_at_init"],
         "n_train": len(x), "n_valid": len(xv),
-        "params": {"autoencoder": int(sum(models["handout"][k].size for k in KEYS)),
+        "params": {"autoencoder": int(sum(models["handout"][k].size for k in ae.KEYS)),
                    "pca": int(components.size + mean.size), "input_mean": int(x.shape[1])},
         "gradcheck": gradcheck, "gradcheck_norm_rel_error": max(g["norm_rel_error"] for g in gradcheck.values()),
         "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},

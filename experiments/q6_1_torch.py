@@ -1,6 +1,6 @@
 """Q6.1: PyTorch. The Q3 MLP and a CNN on NIST36, a residual CNN on CIFAR-10, a scene CNN on SUN-8 beside HW1's BoW.
 
-Each part trains with experiments.torch_train.fit on tensors decoded once, chooses on validation data (NIST36's
+Each part trains with hw5.pytorch.train.fit on tensors decoded once, chooses on validation data (NIST36's
 own split; a stratified hold-out of the training set for CIFAR-10 and SUN), and touches its test split once.
 """
 from __future__ import annotations
@@ -12,15 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from experiments import bow_spm
-from experiments.data import LETTERS, load_nist36
-from experiments.image_data import cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
-from experiments.models import (NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images,
-                               save_nist36_cnn)
-from experiments.plotting import plt, save
-from experiments.progress import progress
-from experiments.torch_train import (count_parameters, evaluate, fit, pick_device, random_affine, random_crop,
-                                     random_flip, random_resized_crop, seed_everything, stratified_holdout)
+from hw5 import bow_spm
+from hw5.data import LETTERS, load_nist36, seeded_subset, stratified_holdout
+from hw5.image_data import cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
+from hw5.metrics import confused_pairs, confusion_matrix, per_class_accuracy
+from hw5.plotting import plt, save
+from hw5.pytorch.models import (NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images,
+                                save_nist36_cnn)
+from hw5.pytorch.schedules import one_cycle
+from hw5.pytorch.train import count_parameters, evaluate, fit, nesterov_sgd, pick_device, seed_everything
+from hw5.pytorch.transforms import random_affine, random_crop, random_flip, random_resized_crop, resize, to_nchw
+from hw5.runtime import progress
 from reportkit.result import Context, Figure, Result, Section
 
 SQRT2 = 2 ** 0.5
@@ -92,30 +94,10 @@ SECTION = Section(
 
 
 # ---------------------------------------------------------------- shared helpers
-def one_cycle(optimizer, peak: float, epochs: int, n: int, batch: int):
-    """Warm up over the first quarter of the batches, then anneal (cosine) to ~0 by the last one."""
-    steps = max(epochs * -(-n // batch), 8)           # OneCycleLR divides by zero on a few-step (smoke) run
-    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peak, total_steps=steps, pct_start=0.25)
-
-
-def sgd(model, lr: float, weight_decay: float):
-    return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
-
-
 def first_reaching(history, threshold: float) -> dict:
     """Epoch (1-based) and seconds at which valid accuracy first reached threshold; None if never."""
     hit = next((i for i, a in enumerate(history.valid_acc) if a >= threshold), None)
     return {"epoch": None if hit is None else hit + 1, "seconds": None if hit is None else history.seconds[hit]}
-
-
-def confusion(y: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
-    """(n, n) counts, rows = true class, columns = predicted."""
-    return np.bincount(y * n + pred, minlength=n * n).reshape(n, n)
-
-
-def per_class(cm: np.ndarray) -> list[float]:
-    """Accuracy of each true class (row) of a confusion matrix."""
-    return (np.diag(cm) / np.maximum(cm.sum(1), 1)).tolist()
 
 
 def summary(history) -> dict:
@@ -130,9 +112,7 @@ def nist_data(ctx: Context) -> dict:
     out = {}
     for split in ("train", "valid"):
         x, y = load_nist36(ctx.data_root, split)
-        keep = np.arange(len(x))
-        if ctx.config.nist_limit:
-            keep = np.sort(np.random.default_rng(ctx.seed).permutation(len(x))[:ctx.config.nist_limit])
+        keep = seeded_subset(len(x), ctx.config.nist_limit, ctx.seed)
         out[split] = (torch.tensor(x[keep]), torch.from_numpy(y[keep].argmax(1)))
     return out
 
@@ -196,31 +176,24 @@ def nist_errors(model, x: torch.Tensor, y: torch.Tensor, device, top: int = 6) -
     """Most confused validation pairs (both directions), and the accuracy if O = 0 and I = 1 were one class each."""
     _, acc, pred = evaluate(model, x, y, device)
     y = y.numpy()
-    cm = confusion(y, pred, len(LETTERS))
+    cm = confusion_matrix(y, pred, len(LETTERS))
     both = cm + cm.T
-    pairs = sorted(((int(both[i, j]), LETTERS[i], LETTERS[j]) for i in range(36) for j in range(i + 1, 36)),
-                   reverse=True)[:top]
     merge = np.arange(36)
     for a, b in AMBIGUOUS:
         merge[LETTERS.index(b)] = LETTERS.index(a)
-    return {"accuracy": acc, "pairs": [[a, b, n] for n, a, b in pairs], "errors": int(np.sum(pred != y)),
+    return {"accuracy": acc, "pairs": confused_pairs(cm, top, LETTERS), "errors": int(np.sum(pred != y)),
             "ambiguous_errors": int(sum(both[LETTERS.index(a), LETTERS.index(b)] for a, b in AMBIGUOUS)),
             "merged_accuracy": float(np.mean(merge[pred] == merge[y]))}
 
 
 # ---------------------------------------------------------------- 6.1.3 CIFAR-10
-def to_nchw(x: np.ndarray) -> torch.Tensor:
-    """(N, H, W, 3) uint8 array -> (N, 3, H, W) uint8 tensor."""
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
-
-
 def train_cifar(ctx: Context, device, x: np.ndarray, y: np.ndarray, fit_idx, hold_idx) -> tuple:
     """Train on x[fit_idx] (N, 32, 32, 3) uint8 with crops and flips; validate on x[hold_idx] every epoch."""
     cfg, gen = ctx.config, seed_everything(ctx.seed)
     pixels = x[fit_idx].reshape(-1, 3) / 255.0                                   # (N * 1024, 3)
     model = torch.nn.Sequential(Normalise(pixels.mean(0), pixels.std(0)), ResNetSmall(10, cfg.cifar_widths))
     model = model.to(device).to(memory_format=torch.channels_last)
-    opt = sgd(model, cfg.cifar_lr, cfg.cifar_weight_decay)
+    opt = nesterov_sgd(model, cfg.cifar_lr, cfg.cifar_weight_decay)
     augment = lambda b: random_flip(random_crop(b.float(), cfg.cifar_pad, gen), gen)
     yt = torch.from_numpy(y)
     hist = fit(model, (to_nchw(x[fit_idx]), yt[fit_idx]), (to_nchw(x[hold_idx]), yt[hold_idx]),
@@ -241,9 +214,9 @@ def cifar_part(ctx: Context, device) -> dict:
     if cfg.cifar_limit:
         x_te, y_te = x_te[:cfg.cifar_limit], y_te[:cfg.cifar_limit]
     _, test_acc, pred = evaluate(model, to_nchw(x_te), torch.from_numpy(y_te), device)      # the one test pass
-    cm = confusion(y_te, pred, 10)
+    cm = confusion_matrix(y_te, pred, 10)
     return {**out, "test_accuracy": test_acc, "names": list(names), "confusion": cm.tolist(),
-            "per_class": per_class(cm), "n_train": len(fit_idx),
+            "per_class": per_class_accuracy(cm), "n_train": len(fit_idx),
             "n_valid": len(hold_idx), "n_test": len(y_te), "n_batch_files": len(cifar_batches(ctx.data_root))}
 
 
@@ -254,11 +227,6 @@ def sun_tensors(ctx: Context, split: str, size: int) -> tuple[torch.Tensor, np.n
     return to_nchw(x), y, names
 
 
-def resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    """(N, 3, H, W) -> float (N, 3, size, size), antialiased: what the network sees at evaluation."""
-    return torch.nn.functional.interpolate(x.float(), size=(size, size), mode="bilinear", antialias=True)
-
-
 def train_sun_cnn(ctx: Context, device, x: torch.Tensor, y: np.ndarray, fit_idx, hold_idx) -> tuple:
     """Train on x[fit_idx] (N, 3, sun_load, sun_load) uint8 with random-resized crops; validate on x[hold_idx]."""
     cfg, yt = ctx.config, torch.from_numpy(y)
@@ -267,7 +235,7 @@ def train_sun_cnn(ctx: Context, device, x: torch.Tensor, y: np.ndarray, fit_idx,
     model = torch.nn.Sequential(Normalise(flat.mean(1), flat.std(1)),
                                 ResNetSmall(int(y.max()) + 1, cfg.sun_widths, stem_stride=2, dropout=cfg.sun_dropout))
     model = model.to(device).to(memory_format=torch.channels_last)
-    opt = sgd(model, cfg.sun_lr, cfg.sun_weight_decay)
+    opt = nesterov_sgd(model, cfg.sun_lr, cfg.sun_weight_decay)
     augment = lambda b: random_resized_crop(b.float(), cfg.sun_size, gen, cfg.sun_min_scale)
     hist = fit(model, (x[fit_idx], yt[fit_idx]), (resize(x[hold_idx], cfg.sun_size), yt[hold_idx]),
                epochs=cfg.sun_epochs, batch_size=cfg.sun_batch, optimizer=opt, device=device, generator=gen,
@@ -281,9 +249,9 @@ def sun_cnn_part(ctx: Context, device, fit_idx: np.ndarray, hold_idx: np.ndarray
     model, out = train_sun_cnn(ctx, device, x, y, fit_idx, hold_idx)
     x_te, y_te, _ = sun_tensors(ctx, "test", ctx.config.sun_load)
     _, test_acc, pred = evaluate(model, resize(x_te, ctx.config.sun_size), torch.from_numpy(y_te), device)   # once
-    cm = confusion(y_te, pred, len(names))
+    cm = confusion_matrix(y_te, pred, len(names))
     return {**out, "test_accuracy": test_acc, "names": list(names), "n_test": len(y_te), "n_fit": len(fit_idx),
-            "n_valid": len(hold_idx), "confusion": cm.tolist(), "per_class": per_class(cm)}
+            "n_valid": len(hold_idx), "confusion": cm.tolist(), "per_class": per_class_accuracy(cm)}
 
 
 # ---------------------------------------------------------------- 6.1.4 SUN-8: HW1 bag of words + SPM
@@ -307,9 +275,9 @@ def bow_part(ctx: Context, fit_idx: np.ndarray, hold_idx: np.ndarray) -> dict:
                                    cfg.bow_k, cfg.bow_layers, cfg.bow_lambdas)
     best = max(rows, key=lambda r: r["valid_accuracy"])          # first of equals: NN, then shallower, smaller lam
     pred = bow_spm.classify([maps[i] for i in fit_idx], y[fit_idx], maps_te, cfg.bow_k, best)   # the one test pass
-    cm = confusion(y_te, pred, int(y.max()) + 1)
+    cm = confusion_matrix(y_te, pred, int(y.max()) + 1)
     return {"validation": rows, "chosen": best, "test_accuracy": float(np.mean(pred == y_te)),
-            "confusion": cm.tolist(), "per_class": per_class(cm),
+            "confusion": cm.tolist(), "per_class": per_class_accuracy(cm),
             "feature_dim": cfg.bow_k * (4 ** (best["layers"] + 1) - 1) // 3,
             "filters": 12 * len(cfg.bow_scales), "dict_pixels": cfg.bow_alpha * len(sample),
             "example": {"image": images[fit_idx[0]], "wordmap": maps[fit_idx[0]]}}

@@ -8,19 +8,21 @@ a held-out part of SUN train; each test set is evaluated once, with the chosen m
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-from experiments.image_data import load_flowers, load_sun
-from experiments.plotting import plt, save
-from experiments.progress import progress
-from experiments.squeezenet import WEIGHTS, SqueezeNet, extract, load_features, make_classifier
-from experiments.torch_train import count_parameters, evaluate, fit, pick_device, seed_everything, stratified_holdout
+from hw5.data import stratified_holdout
+from hw5.image_data import load_flowers, load_sun
+from hw5.plotting import plt, save
+from hw5.pytorch.models import ToFloat, scratch_net
+from hw5.pytorch.schedules import one_cycle
+from hw5.pytorch.squeezenet import WEIGHTS, SqueezeNet, extract, imagenet_normalise, load_features, make_classifier
+from hw5.pytorch.train import count_parameters, evaluate, fit_best, linear_probe, pick_device, seed_everything
+from hw5.pytorch.transforms import random_brightness, random_resized_crop, resize
 from reportkit.result import Context, Figure, Result, Section
 
 
@@ -40,6 +42,9 @@ class Config:
     scratch_width: int = 32        # channels of the first conv, doubled at each of the 4 conv blocks
     scratch_epochs: int = 40       # val accuracy levels off after ~33 (two runs); ~4 CPU-s per epoch
     scratch_lr: float = 3e-3       # one-cycle AdamW peak rate
+    scratch_min_scale: float = 0.25  # random crops cover 25-100 % of the image's area ...
+    scratch_max_aspect: float = math.exp(0.2)   # ... with an aspect ratio within about +-20 %
+    scratch_brightness: float = 0.2  # and a brightness change of up to +-20 %
     scratch_batch: int = 32        # ~21 steps per epoch on 680 images
     sun_holdout: float = 0.2       # share of SUN train held out to choose the linear classifier's L2 strength
     sun_weight_decays: tuple = (1e-4, 1e-3, 1e-2, 1e-1)  # L2 strengths tried for the SUN linear classifier
@@ -55,93 +60,6 @@ SECTION = Section(
 )
 
 
-class ToFloat(nn.Module):
-    """Cached float16 maps -> float32, so training and evaluation need no per-batch transform."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.float()
-
-
-class Standardize(nn.Module):
-    """uint8 (N, 3, H, W) or [0, 1] float images -> per-channel standardised float, with training-set stats."""
-
-    def __init__(self, mean: torch.Tensor, std: torch.Tensor):
-        super().__init__()
-        self.register_buffer("mean", mean.view(1, 3, 1, 1))
-        self.register_buffer("std", std.view(1, 3, 1, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.float() / 255.0 if x.dtype == torch.uint8 else x
-        return (x - self.mean) / self.std
-
-
-def scratch_net(width: int, n_classes: int, mean: torch.Tensor, std: torch.Tensor) -> nn.Sequential:
-    """4 conv blocks (3x3 conv, batch norm, ReLU, 2x2 max pool; width, 2w, 4w, 8w) + 2 fc: (N,3,S,S) -> logits."""
-    def block(cin, cout):
-        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-                nn.MaxPool2d(2)]
-    w = width
-    return nn.Sequential(Standardize(mean, std), *block(3, w), *block(w, 2 * w), *block(2 * w, 4 * w),
-                         *block(4 * w, 8 * w), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3),
-                         nn.Linear(8 * w, 4 * w), nn.ReLU(inplace=True), nn.Dropout(0.3), nn.Linear(4 * w, n_classes))
-
-
-def random_crops(x: torch.Tensor, size: int, generator: torch.Generator, min_scale: float = 0.5) -> torch.Tensor:
-    """Random resized crop, mirror and brightness of uint8 x (B, 3, L, L) -> float (B, 3, size, size) in [0, 1].
-
-    A crop covers 50-100 % of the image side (aspect within +-20 %), anywhere inside it; one affine resampling.
-    """
-    u = torch.rand(len(x), 6, generator=generator)
-    scale, aspect = min_scale + (1 - min_scale) * u[:, 0], torch.exp((u[:, 1] - 0.5) * 0.4)
-    sx, sy = (scale * aspect.sqrt()).clamp(max=1), (scale / aspect.sqrt()).clamp(max=1)
-    theta = torch.zeros(len(x), 2, 3)
-    theta[:, 0, 0] = sx * torch.where(u[:, 4] < 0.5, -1.0, 1.0)          # negative: mirrored
-    theta[:, 1, 1] = sy
-    theta[:, 0, 2], theta[:, 1, 2] = (1 - sx) * (2 * u[:, 2] - 1), (1 - sy) * (2 * u[:, 3] - 1)
-    grid = F.affine_grid(theta.to(x.device), [len(x), 3, size, size], align_corners=False)
-    out = F.grid_sample(x.float() / 255.0, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-    out = (out * (0.8 + 0.4 * u[:, 5].view(-1, 1, 1, 1).to(x.device))).clamp(0, 1)
-    return out.contiguous(memory_format=torch.channels_last)           # ~1.4x faster conv training on CPU
-
-
-def resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    """uint8 (N, 3, L, L) -> float (N, 3, size, size) in [0, 1], antialiased: the evaluation view."""
-    out = F.interpolate(x.float() / 255.0, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    return out.contiguous(memory_format=torch.channels_last)
-
-
-def fit_best(model: nn.Module, train, valid, *, epochs: int, show: bool, desc: str, **kw):
-    """torch_train.fit one epoch at a time; returns the model with its best-val-epoch weights and the history."""
-    hist, best, state, start = {}, (-1.0, 0.0), None, time.perf_counter()
-    for epoch in progress(range(epochs), show, desc):
-        h = fit(model, train, valid, epochs=1, **kw).as_dict()
-        h["seconds"] = [time.perf_counter() - start]
-        for k, v in h.items():
-            hist.setdefault(k, []).extend(v)
-        if (h["valid_acc"][0], -h["valid_loss"][0]) > best:     # ties on accuracy: the lower val loss
-            best, state, hist["best_epoch"] = (h["valid_acc"][0], -h["valid_loss"][0]), copy.deepcopy(
-                model.state_dict()), epoch + 1
-    model.load_state_dict(state)
-    hist["best_valid_acc"] = best[0]
-    hist["best_train_acc"] = hist["train_acc"][hist["best_epoch"] - 1]
-    return model, hist
-
-
-def linear_probe(f_fit, y_fit, f_eval, y_eval, weight_decay: float, steps: int, device) -> tuple[float, np.ndarray]:
-    """Softmax regression on standardised features f (N, D), full-batch Adam; accuracy and predictions on eval."""
-    mean, std = f_fit.mean(0), f_fit.std(0) + 1e-6
-    layer = nn.Linear(f_fit.shape[1], int(y_fit.max()) + 1).to(device)
-    opt = torch.optim.Adam(layer.parameters(), lr=1e-2)
-    x, y = ((f_fit - mean) / std).to(device), y_fit.to(device)
-    for _ in range(steps):
-        loss = F.cross_entropy(layer(x), y) + weight_decay * layer.weight.pow(2).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    _, acc, pred = evaluate(layer, (f_eval - mean) / std, y_eval, device)
-    return acc, pred
-
-
 def load_split(ctx: Context, loader, split: str, size: int):
     """(x (N, 3, size, size) uint8 tensor, y (N,) int64 tensor, names), cut to per_class images per class."""
     x, y, names = loader(ctx.data_root, split, size)
@@ -155,8 +73,8 @@ def cache_maps(net: SqueezeNet, images: dict, device, stop: int) -> dict:
     """Frozen maps before features[stop] ("mid") and after features[12] ("final"), float16 on CPU, per image set."""
     out = {}
     for name, x in images.items():
-        mid = extract(net.features[:stop], x, device)
-        out[name] = {"mid": mid.half(), "final": extract(net.features[stop:], mid, device, prepare=None).half()}
+        mid = extract(net.features[:stop], x, device, prepare=imagenet_normalise().to(device))
+        out[name] = {"mid": mid.half(), "final": extract(net.features[stop:], mid, device).half()}
     return out
 
 
@@ -167,14 +85,14 @@ def pretrained_flowers(ctx: Context, net: SqueezeNet, flowers: dict, device, gen
     maps = cache_maps(net, {"train": torch.cat([x_tr, x_tr.flip(3)]), "val": x_va, "test": x_te}, device, stop)
     seconds, y_tr2 = {"features": time.perf_counter() - t0}, y_tr.repeat(2)      # the images, then their mirrors
     train = {k: (maps["train"][k], y_tr2) for k in ("mid", "final")}
-    head = nn.Sequential(ToFloat(), make_classifier(len(flowers["names"])), nn.Flatten()).to(device)
+    head = torch.nn.Sequential(ToFloat(), make_classifier(len(flowers["names"])), torch.nn.Flatten()).to(device)
     stages, t0 = {}, time.perf_counter()
     opt = torch.optim.Adam(head.parameters(), lr=cfg.head_lr, weight_decay=cfg.head_weight_decay)
     head, stages["head"] = fit_best(head, train["final"], (maps["val"]["final"], y_va), epochs=cfg.head_epochs,
                                     batch_size=cfg.head_batch, optimizer=opt, device=device, generator=gen,
                                     show=ctx.progress, desc="q6_2 head")
     seconds["head"], t0 = time.perf_counter() - t0, time.perf_counter()
-    tail = nn.Sequential(ToFloat(), *copy.deepcopy(net.features[stop:]), *copy.deepcopy(head[1:])).to(device)
+    tail = torch.nn.Sequential(ToFloat(), *copy.deepcopy(net.features[stop:]), *copy.deepcopy(head[1:])).to(device)
     opt = torch.optim.Adam(tail.parameters(), lr=cfg.fire_lr, weight_decay=cfg.head_weight_decay)
     tail, stages["fire"] = fit_best(tail, train["mid"], (maps["val"]["mid"], y_va), epochs=cfg.fire_epochs,
                                     batch_size=cfg.head_batch, optimizer=opt, device=device, generator=gen,
@@ -193,16 +111,20 @@ def scratch_flowers(ctx: Context, device, gen) -> dict:
     cfg, t0 = ctx.config, time.perf_counter()
     (x_tr, y_tr, _), (x_va, y_va, _), (x_te, y_te, _) = (load_split(ctx, load_flowers, s, cfg.scratch_load)
                                                          for s in ("train", "val", "test"))
-    pixels = resize(x_tr, cfg.scratch_size)
+    pixels = resize(x_tr, cfg.scratch_size) / 255.0                       # the statistics Normalise expects
     model = scratch_net(cfg.scratch_width, int(y_tr.max()) + 1, pixels.mean((0, 2, 3)), pixels.std((0, 2, 3)))
     model = model.to(device, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.scratch_lr, weight_decay=5e-4)
-    steps = cfg.scratch_epochs * -(-len(x_tr) // cfg.scratch_batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.scratch_lr, total_steps=steps, pct_start=0.15)
+    sched = one_cycle(opt, cfg.scratch_lr, cfg.scratch_epochs, len(x_tr), cfg.scratch_batch, warmup=0.15)
+
+    def augment(xb):                      # crops, mirror images and brightness, channels-last for the convolutions
+        crops = random_resized_crop(xb.float(), cfg.scratch_size, gen, cfg.scratch_min_scale, cfg.scratch_max_aspect)
+        return random_brightness(crops, gen, cfg.scratch_brightness).contiguous(memory_format=torch.channels_last)
+
     model, hist = fit_best(model, (x_tr, y_tr), (resize(x_va, cfg.scratch_size), y_va), epochs=cfg.scratch_epochs,
                            batch_size=cfg.scratch_batch, optimizer=opt, device=device, generator=gen,
                            scheduler=sched, step_scheduler_per_batch=True,
-                           augment=lambda xb: random_crops(xb, cfg.scratch_size, gen),
+                           augment=augment,
                            show=ctx.progress, desc="q6_2 scratch")
     _, test_acc, pred = evaluate(model, resize(x_te, cfg.scratch_size), y_te, device, batch_size=256)
     return {"history": hist, "test_accuracy": test_acc, "pred": pred, "parameters": count_parameters(model),
@@ -213,7 +135,8 @@ def sun_pretrained(ctx: Context, net: SqueezeNet, device) -> dict:
     """Average-pooled SqueezeNet features + softmax regression on SUN-8; L2 chosen on held-out train; test once."""
     cfg, t0 = ctx.config, time.perf_counter()
     (x_tr, y_tr, names), (x_te, y_te, _) = (load_split(ctx, load_sun, s, cfg.image_size) for s in ("train", "test"))
-    f_tr, f_te = (extract(net.features, x, device).mean((2, 3)) for x in (x_tr, x_te))   # (N, 512) each
+    f_tr, f_te = (extract(net.features, x, device, prepare=imagenet_normalise().to(device)).mean((2, 3))
+                  for x in (x_tr, x_te))                                                  # (N, 512) each
     fit_i, hold_i = stratified_holdout(y_tr.numpy(), cfg.sun_holdout, np.random.default_rng(ctx.seed))
     scores = {wd: linear_probe(f_tr[fit_i], y_tr[fit_i], f_tr[hold_i], y_tr[hold_i], wd, cfg.sun_steps, device)[0]
               for wd in cfg.sun_weight_decays}

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from reportkit.errors import BuildError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = ("experiments", "reportkit")
+PROJECT_PACKAGES = ("experiments", "hw5", "reportkit")
 LIBRARIES = ("numpy", "scipy", "scikit-image", "matplotlib", "torch")
 KEEP_ENTRIES = 3      # per section: enough to switch profiles back and forth without rerunning
 

@@ -19,9 +19,10 @@ from pathlib import Path
 from types import ModuleType
 
 from experiments import SECTION_MODULES
-from experiments.data import describe_source, resolve_data_root
+from hw5.data import describe_source, resolve_data_root
 from reportkit import document
 from reportkit.cache import Cache, DigestMemo, Entry, explain, key_of, library_versions, section_inputs, write_atomic
+from hw5.errors import DataError as LibraryDataError
 from reportkit.errors import BuildError, ConfigError, DataError
 from reportkit.result import Context, Result, Section, Upstream
 
@@ -86,11 +87,11 @@ def plan(opts: Options) -> list[Planned]:
     sections = load_sections()
     check_ids(opts.selected, sections)
     try:
-        data_root = resolve_data_root(opts.data)
-    except DataError as e:
+        data_root = resolve_data_root(opts.data, PROJECT_ROOT)
+    except LibraryDataError as e:
         if opts.data:                      # a root the user named must exist, whatever runs
             raise
-        data_root, root_error = None, e
+        data_root, root_error = None, DataError(str(e))
     cache = Cache(opts.build_dir / "cache")
     memo = DigestMemo(opts.build_dir / "cache" / "digests.json")
     keys, planned = {}, []
@@ -214,7 +215,7 @@ def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts
                  "built": p.section.id in entries, "note": section_note(p, status)}
                 for p in in_document_order]
     results = {sid: e.manifest["metrics"] for sid, e in entries.items()}
-    sources = {"experiments/nn.py": (PROJECT_ROOT / "experiments" / "nn.py").read_text()}
+    sources = {"hw5/nn.py": (PROJECT_ROOT / "hw5" / "nn.py").read_text()}
     doc = document.DocumentInput(sections, results, figures, meta, sources)
     outputs = document.build(doc, PROJECT_ROOT / "templates", build_dir, fig_dir, build_dir / "cache" / "math")
     payload = {"meta": meta, **results}

@@ -4,14 +4,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments.data import resolve_data_root
+from hw5.data import resolve_data_root
 
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The data root the report would use; tests needing it skip with a reason if it is absent."""
     try:
-        return resolve_data_root(None)
+        return resolve_data_root(None, Path(__file__).resolve().parent.parent)
     except Exception as e:       # noqa: BLE001 - any reason to have no data is a skip reason
         pytest.skip(f"no data root: {e}")
 

@@ -42,8 +42,8 @@ def test_unknown_math_macro_names_the_macro(tmp_path, monkeypatch, capsys):
     from reportkit import pipeline
 
     monkeypatch.setattr(pipeline, "PROJECT_ROOT", tmp_path, raising=True)
-    (tmp_path / "experiments").mkdir()
-    shutil.copy(ROOT / "experiments" / "nn.py", tmp_path / "experiments" / "nn.py")
+    (tmp_path / "hw5").mkdir()
+    shutil.copy(ROOT / "hw5" / "nn.py", tmp_path / "hw5" / "nn.py")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     code = run_main(["--section", "q1", "--profile", "smoke", "--out", str(tmp_path / "out")])[0]
     assert code == 1

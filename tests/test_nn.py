@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from experiments import nn
+from hw5 import nn
 
 
 def make_net(rng, d=6, h=5, c=3):

@@ -5,8 +5,11 @@ import numpy as np
 import pytest
 from skimage import io
 
-from experiments import ocr, ocr_cli, ocr_score, q4_ocr
-from experiments.data import LETTERS, load_nist36
+from experiments import ocr_cli, q4_ocr
+from hw5 import ocr
+from hw5.data import LETTERS, images_to_rows, load_nist36
+from hw5.ocr import compose
+from hw5.ocr import score as ocr_score
 from reportkit.result import Upstream
 
 TEXT = "THE QUICK BROWN FOX\nJUMPS OVER 13 LAZY\nDOGS 24680 579"
@@ -29,7 +32,7 @@ def pool(data_root):
     rows, classes = [], []
     for i, c in enumerate(LETTERS):
         for g in glyphs[c]:
-            rows.append(ocr.to_rows(ocr.render_glyph(q4_ocr.glyph_image(g, 64) < 0.5, glyph=26, stroke=3.6)[None])[0])
+            rows.append(images_to_rows(ocr.render_glyph(compose.glyph_image(g, 64) < 0.5, glyph=26, stroke=3.6)[None])[0])
             classes.append(i)
     templates, classes = np.array(rows), np.array(classes)
 
@@ -41,10 +44,10 @@ def pool(data_root):
 
 def synthetic_page(glyphs, rng, height, spread, **kw):
     """TEXT written with random pool glyphs, each `height` px +- spread, as an RGB uint8 page."""
-    lines = [[None if c == " " else q4_ocr.glyph_image(glyphs[c][rng.integers(2)],
+    lines = [[None if c == " " else compose.glyph_image(glyphs[c][rng.integers(2)],
                                                        int(height * rng.uniform(1 - spread, 1 + spread)))
               for c in line] for line in TEXT.split("\n")]
-    return q4_ocr.compose_page(lines, rng, **kw)
+    return compose.compose_page(lines, rng, **kw)
 
 
 @pytest.mark.parametrize("height, spread, kw", [
@@ -66,7 +69,7 @@ def test_rendered_crops_match_training_glyphs(data_root):
     x, _ = load_nist36(data_root, "train")
     imgs = x[:200].reshape(-1, 32, 32).transpose(0, 2, 1)
     extent, stroke = ocr.glyph_stats(imgs)
-    redrawn = np.array([ocr.render_glyph(q4_ocr.glyph_image(r, 80) < 0.5, glyph=26, stroke=3.6) for r in x[:200]])
+    redrawn = np.array([ocr.render_glyph(compose.glyph_image(r, 80) < 0.5, glyph=26, stroke=3.6) for r in x[:200]])
     r_extent, r_stroke = ocr.glyph_stats(redrawn)
     assert abs(r_extent - extent) <= 1 and abs(r_stroke - stroke) <= 0.5
 

@@ -3,11 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from experiments import bow_spm, q6_1_torch
-from experiments.image_data import load_sun
-from experiments.models import (NistCNN, NistEnsemble, NistFC, ResNetSmall, load_nist36_cnn, nist_rows_to_images,
+from experiments import q6_1_torch
+from hw5 import bow_spm
+from hw5.image_data import load_sun
+from hw5.pytorch.models import (NistCNN, NistEnsemble, NistFC, ResNetSmall, load_nist36_cnn, nist_rows_to_images,
                                 save_nist36_cnn)
-from experiments.torch_train import fit, random_crop, random_resized_crop, seed_everything
+from hw5.pytorch.train import fit, seed_everything
+from hw5.pytorch.transforms import random_crop, random_resized_crop
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from experiments import q6_2_finetune as q62
-from experiments.squeezenet import WEIGHTS, SqueezeNet, extract, load_features
-from experiments.torch_train import stratified_holdout
-from reportkit.errors import DataError
+from hw5.data import stratified_holdout
+from hw5.errors import DataError
+from hw5.pytorch.squeezenet import WEIGHTS, SqueezeNet, extract, imagenet_normalise, load_features
 from reportkit.result import Context
 
 FLOWERS = "data/oxford-flowers17/train"
@@ -57,7 +57,7 @@ def test_pretrained_features_of_real_flowers_are_sparse_and_discriminative(pretr
     torch.manual_seed(0)
     stats = {}
     for name, net in (("pretrained", pretrained), ("random", SqueezeNet(17))):
-        maps = extract(net.features, x, "cpu")                                 # (4, 512, 13, 13)
+        maps = extract(net.features, x, "cpu", prepare=imagenet_normalise())                                 # (4, 512, 13, 13)
         pooled = torch.nn.functional.normalize(maps.mean((2, 3)), dim=1)
         stats[name] = {"active": float((maps > 0).float().mean()), "cos": pooled @ pooled.T, "maps": maps}
     pre, rnd = stats["pretrained"], stats["random"]
@@ -75,7 +75,8 @@ def test_missing_weights_is_a_data_error_that_says_where(tmp_path):
     with pytest.raises(DataError, match=r"place .*squeezenet1_1_imagenet_features\.pt"):
         load_features(SqueezeNet(17), tmp_path / WEIGHTS)
     ctx = Context(q62.SECTION.make_config("smoke"), "smoke", 0, "cpu", tmp_path, tmp_path, {})
-    with pytest.raises(DataError, match=r"weights/squeezenet1_1_imagenet_features\.pt"):
+    from reportkit.errors import DataError as MissingInput
+    with pytest.raises(MissingInput, match=r"weights/squeezenet1_1_imagenet_features\.pt"):
         q62.run(ctx)
 
 
@@ -87,9 +88,10 @@ def test_foreign_state_dict_is_a_data_error(tmp_path):
 
 
 def test_random_crops_are_in_range_and_the_holdout_is_stratified():
-    x = torch.randint(0, 256, (5, 3, 40, 40), dtype=torch.uint8)
-    out = q62.random_crops(x, 24, torch.Generator().manual_seed(0))
-    assert out.shape == (5, 3, 24, 24) and 0 <= float(out.min()) and float(out.max()) <= 1
+    from hw5.pytorch.transforms import random_brightness, random_resized_crop
+    x = torch.randint(0, 256, (5, 3, 40, 40), dtype=torch.uint8).float()
+    out = random_brightness(random_resized_crop(x, 24, torch.Generator().manual_seed(0)), torch.Generator(), 0.2)
+    assert out.shape == (5, 3, 24, 24) and 0 <= float(out.min()) and float(out.max()) <= 255
     y = np.repeat(np.arange(4), 10)
     fit, hold = stratified_holdout(y, 0.2, np.random.default_rng(0))
     assert np.bincount(y[hold]).tolist() == [2, 2, 2, 2]

@@ -1,5 +1,7 @@
-"""Where the data lives and how to read it (the course's `data/` and `images/` layout).
+"""The course's data layout (`data/`, `images/`, `weights/` under one root) and the NIST36 files.
 
+NIST36 stores each 32x32 image as a row of 1024 pixels in column-major order, so `row.reshape(32, 32)` is the
+image transposed. `rows_to_images` and `images_to_rows` are the one place that knows it.
 Loaders return checked arrays; anything wrong is one DataError naming the file and the fix.
 """
 from __future__ import annotations
@@ -9,25 +11,34 @@ from pathlib import Path
 
 import numpy as np
 
-from reportkit.errors import DataError
+from hw5.errors import DataError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LETTERS = [chr(ord("A") + i) for i in range(26)] + [str(d) for d in range(10)]   # NIST36 class order
 
 
-def candidate_roots(cli_value: str | None) -> list[tuple[str, Path]]:
-    """The places searched, in order: --data, $HW5_DATA, ./hw5data, ../shared/hw5data."""
+def rows_to_images(rows):
+    """(N, 1024) NIST36 rows -> (N, 32, 32) upright images (numpy arrays or torch tensors; a view if possible)."""
+    return rows.reshape(-1, 32, 32).swapaxes(1, 2)
+
+
+def images_to_rows(images: np.ndarray) -> np.ndarray:
+    """(N, 32, 32) upright images -> (N, 1024) C-ordered rows in the NIST36 layout (the inverse of rows_to_images)."""
+    return np.ascontiguousarray(images.swapaxes(1, 2)).reshape(len(images), -1)
+
+
+def candidate_roots(cli_value: str | None, project_root: Path) -> list[tuple[str, Path]]:
+    """The places searched, in order: --data, $HW5_DATA, ./hw5data, ../shared/hw5data (beside the project)."""
     if cli_value:
         return [("--data", Path(cli_value))]
     if os.environ.get("HW5_DATA"):
         return [("$HW5_DATA", Path(os.environ["HW5_DATA"]))]
-    return [("./hw5data", Path.cwd() / "hw5data"), ("./hw5data", PROJECT_ROOT / "hw5data"),
-            ("../shared/hw5data", PROJECT_ROOT.parent / "shared" / "hw5data")]
+    return [("./hw5data", Path.cwd() / "hw5data"), ("./hw5data", project_root / "hw5data"),
+            ("../shared/hw5data", project_root.parent / "shared" / "hw5data")]
 
 
-def resolve_data_root(cli_value: str | None) -> Path:
+def resolve_data_root(cli_value: str | None, project_root: Path) -> Path:
     """The first existing candidate root, or a DataError listing where we looked."""
-    candidates = candidate_roots(cli_value)
+    candidates = candidate_roots(cli_value, project_root)
     for _, path in candidates:
         if path.is_dir():
             return path.resolve()
@@ -37,8 +48,8 @@ def resolve_data_root(cli_value: str | None) -> Path:
 
 
 def load_nist36(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """NIST36 split as (x (N, 1024) float32 in [0, 1], transposed layout; y (N, 36) float32 one-hot)."""
-    from scipy.io import loadmat          # scipy is slow to import; only the sections that need it pay
+    """NIST36 split as (x (N, 1024) float32 in [0, 1], NIST36 row layout; y (N, 36) float32 one-hot)."""
+    from scipy.io import loadmat          # scipy is slow to import; only the parts that need it pay
 
     path = root / "data" / f"nist36_{split}.mat"
     if not path.is_file():
@@ -55,10 +66,24 @@ def load_nist36(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y, dtype=np.float32)
 
 
+def seeded_subset(n: int, limit: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded random subset of `limit` of n items (all n when limit is 0 or >= n)."""
+    if 0 < limit < n:
+        return np.sort(np.random.default_rng(seed).permutation(n)[:limit])
+    return np.arange(n)
+
+
+def stratified_holdout(y: np.ndarray, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (fit, hold) with `share` of every class held out (at least one): validation for data without one."""
+    hold = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:max(1, round(share * np.sum(y == c)))]
+                           for c in np.unique(y)])
+    return np.setdiff1d(np.arange(len(y)), hold), np.sort(hold)
+
+
 def describe_source(root: Path | None) -> str:
     """One line for the writeup: where the data came from (the shared data is EMNIST-derived, not NIST36)."""
     if root is None:
-        return "no data root (sections that need data were not built)"
+        return "no data root (parts that need data were not built)"
     readme = root / "README.md"
     if readme.is_file() and "EMNIST" in readme.read_text(errors="replace"):
         return f"EMNIST-derived NIST36 and the shared course data ({root.name}/)"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reportkit.errors import DataError
+from hw5.errors import DataError
 
 CIFAR_DIR = "data/cifar-10-batches-py"
 SUN_DIR = "data/sun"

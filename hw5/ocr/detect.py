@@ -1,4 +1,4 @@
-"""Q4: find, group and read handwritten capitals on a photographed page (scikit-image style).
+"""findLetters: find and group handwritten capitals on a photographed page (scikit-image style).
 
 One pipeline serves every page. Every size below is relative to the page: the working resolution to the pixel
 count, and the morphology, speck, merge, line and word thresholds to the median character height `h`, which
@@ -8,16 +8,12 @@ max), and ``bw`` is float with ink 0 on white 1, as in the handout's ``findLette
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, measure, morphology, transform
 
-from experiments import nn
-from experiments.data import LETTERS
-
-LUMA = (0.2125, 0.7154, 0.0721)   # skimage.color.rgb2gray's weights
+from hw5.ocr.image import to_grey
 
 
 @dataclass(frozen=True)
@@ -37,46 +33,8 @@ class OcrConfig:
     stroke: float = 3.6         # pen width in crop pixels; it measures 4.1 px like NIST36 (ink area / skeleton)
 
 
-# ---------------------------------------------------------------- image -> ink mask
-def to_grey(image: np.ndarray) -> np.ndarray:
-    """(M, N) float32 grey in [0, 1] of an (M, N) grey, (M, N, 3) RGB or (M, N, 4) RGBA image.
 
-    uint8/uint16 are scaled to [0, 1]; alpha is composited over white paper; RGB uses Rec. 709 luma
-    weights as skimage.color.rgb2gray does (in float32, which is 3x faster on a 12 MP photo).
-    """
-    img = np.asarray(image)
-    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(img.dtype, 1.0)
-    if img.ndim == 3 and img.shape[2] in (1, 3, 4):
-        grey = img[..., 0] if img.shape[2] == 1 else img[..., :3] @ np.array(LUMA, np.float32)
-        grey = grey.astype(np.float32) / np.float32(scale)
-        if img.shape[2] == 4:
-            alpha = img[..., 3].astype(np.float32) / np.float32(scale)
-            grey = grey * alpha + (1 - alpha)
-    elif img.ndim == 2:
-        grey = img.astype(np.float32) / np.float32(scale)
-    else:
-        raise ValueError(f"expected a grey, RGB or RGBA image, got shape {img.shape}")
-    return np.clip(grey, 0.0, 1.0)
-
-
-def read_image(path: str) -> np.ndarray:
-    """The image at path as (M, N) grey, (M, N, 3) RGB or (M, N, 4) RGBA, upright as the camera's EXIF
-    orientation says; ValueError naming the file in one line if it is missing or not an image."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if not Path(path).is_file():
-        raise ValueError(f"{path}: no such file")
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
-            if img.mode not in ("L", "I;16", "RGB", "RGBA"):      # to_grey scales 8 and 16 bits
-                has_alpha = "A" in img.mode or "transparency" in img.info
-                img = img.convert("RGBA" if has_alpha else "RGB")
-            return np.asarray(img)
-    except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise ValueError(f"{path}: cannot read it as an image ({type(e).__name__})") from e
-
-
+# ---------------------------------------------------------------- image -> ink mask -> glyph boxes
 def downscale_factor(shape, max_pixels: float) -> int:
     """Smallest integer k such that an (M, N) image shrunk k times in each direction has <= max_pixels."""
     return max(1, int(np.ceil(np.sqrt(shape[0] * shape[1] / max_pixels) - 1e-9)))
@@ -101,7 +59,6 @@ def ink_mask(dark: np.ndarray, *, min_contrast: float, noise_sigmas: float) -> n
     return filters.apply_hysteresis_threshold(dark, high / 2, high)
 
 
-# ---------------------------------------------------------------- ink mask -> glyph boxes
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     """Median of values (K,) with weights (K,): specks (small weight) barely move it."""
     order = np.argsort(values)
@@ -216,51 +173,6 @@ def word_breaks(lines: list[np.ndarray], h: float, *, word_gap: float, min_word_
     return [g > threshold for g in gaps]
 
 
-# ---------------------------------------------------------------- glyph mask -> 32 x 32 NIST36-like row
-def render_glyph(mask: np.ndarray, *, glyph: float, stroke: float, size: int = 32, supersample: int = 4):
-    """Redraw a glyph like a NIST36 training image: (size, size) float, ink 0 on white 1, upright.
-
-    The skeleton of mask (H, W), bool, is scaled so that, drawn with a round pen `stroke` pixels wide, the
-    glyph's longer side is `glyph` pixels; it is centred by its box (as EMNIST centres its glyphs) on a
-    supersampled canvas and box-averaged down, which gives the soft edges of the training images.
-    """
-    big = size * supersample
-    # thin at one scale, on smoothed edges: ragged or blocky outlines would give the skeleton spurs
-    f = big / max(mask.shape)
-    shape = (max(1, round(mask.shape[0] * f)), max(1, round(mask.shape[1] * f)))
-    soft = np.pad(transform.resize(mask.astype(float), shape, order=1, anti_aliasing=f < 1), supersample)
-    width = 2 * soft.sum() / max(measure.perimeter(soft >= 0.5), 1)       # stroke width, as in components()
-    mask = filters.gaussian(soft, sigma=width / 4) >= 0.5                 # keeps a stroke's core above 0.5
-    rows, cols = np.nonzero(morphology.skeletonize(mask))
-    if len(rows) == 0:
-        return np.ones((size, size))
-    f = max(glyph - stroke, 1) * supersample / max(np.ptp(rows), np.ptp(cols), 1)
-    r = np.round((rows - (rows.min() + rows.max()) / 2) * f + (big - 1) / 2).astype(int)
-    c = np.round((cols - (cols.min() + cols.max()) / 2) * f + (big - 1) / 2).astype(int)
-    canvas = np.ones((big, big), bool)
-    inside = (r >= 0) & (r < big) & (c >= 0) & (c < big)
-    canvas[r[inside], c[inside]] = False
-    ink = ndi.distance_transform_edt(canvas) <= stroke * supersample / 2     # the pen
-    return 1.0 - ink.reshape(size, supersample, size, supersample).mean(axis=(1, 3))
-
-
-def glyph_stats(images: np.ndarray) -> tuple[float, float]:
-    """Median longer side of the ink box and median stroke width (ink area / skeleton length), in pixels,
-    of upright glyph images (N, S, S) with ink 0 on white 1: what render_glyph should reproduce."""
-    sides, strokes = [], []
-    for img in images:
-        ink = img < 0.5
-        rows, cols = np.nonzero(ink)
-        if len(rows):
-            sides.append(max(np.ptp(rows), np.ptp(cols)) + 1)
-            strokes.append(ink.sum() / max(morphology.skeletonize(ink).sum(), 1))
-    return float(np.median(sides)), float(np.median(strokes))
-
-
-def to_rows(crops: np.ndarray) -> np.ndarray:
-    """(N, 32, 32) upright crops -> (N, 1024) rows in the .mat files' transposed layout."""
-    return np.ascontiguousarray(crops.transpose(0, 2, 1)).reshape(len(crops), -1)
-
 
 # ---------------------------------------------------------------- the page pipeline
 @dataclass
@@ -299,15 +211,6 @@ def analyse(image: np.ndarray, *, cfg: OcrConfig = OcrConfig()) -> Layout:
     return Layout(mask, labels, k, h, width, glyphs, boxes, lines, spaces)
 
 
-def glyph_rows(layout: Layout, *, cfg: OcrConfig = OcrConfig()) -> np.ndarray:
-    """(G, 1024) classifier input, one row per glyph of layout, in NIST36's transposed layout."""
-    crops = []
-    for labels, (r0, c0, r1, c1) in zip(layout.glyphs, layout.boxes):
-        mask = np.isin(layout.labels[r0:r1, c0:c1], labels)
-        crops.append(render_glyph(mask, glyph=cfg.glyph, stroke=cfg.stroke))
-    return to_rows(np.array(crops).reshape(-1, 32, 32))
-
-
 def page_boxes(layout: Layout, shape) -> tuple[list[np.ndarray], np.ndarray]:
     """Glyph boxes in reading order and bw, both in the pixels of an input of shape (M, N, ...)."""
     k, (m, n) = layout.factor, shape[:2]
@@ -332,51 +235,3 @@ def findLetters(image: np.ndarray, *, cfg: OcrConfig = OcrConfig()):  # noqa: N8
     """
     return page_boxes(analyse(image, cfg=cfg), np.shape(image))
 
-
-def words(layout: Layout) -> list[list[list[int]]]:
-    """Glyph indices per word per line."""
-    return [[w.tolist() for w in np.split(np.array(line), np.nonzero(spaces)[0] + 1)]
-            for line, spaces in zip(layout.lines, layout.spaces)]
-
-
-def letters_or_digits(probs: np.ndarray, word_glyphs: list[list[int]]) -> np.ndarray:
-    """(G, 36) probabilities where each word of 2+ glyphs is all letters or all digits, whichever reading
-    has the higher joint probability, so O/0, I/1, S/5 and Z/2 follow their neighbours."""
-    is_letter = np.array([c.isalpha() for c in LETTERS])
-    out = probs.copy()
-    logp = np.log(np.maximum(probs, 1e-12))
-    for word in word_glyphs:
-        if len(word) > 1:
-            letters = logp[word][:, is_letter].max(axis=1).sum() >= logp[word][:, ~is_letter].max(axis=1).sum()
-            out[np.ix_(word, np.nonzero(is_letter != letters)[0])] = 0.0
-    return out
-
-
-def read_text(layout: Layout, probs: np.ndarray, *, word_context: bool = True) -> list[str]:
-    """Lines of text ("WORD WORD") from a layout and its glyphs' class probabilities (G, 36)."""
-    line_words = words(layout)
-    if word_context:
-        probs = letters_or_digits(probs, [w for line in line_words for w in line])
-    best = probs.argmax(axis=1)
-    return [" ".join("".join(LETTERS[best[i]] for i in w) for w in line) for line in line_words]
-
-
-def recognise(image: np.ndarray, classify, *, cfg: OcrConfig = OcrConfig(),
-              word_context: bool = True) -> tuple[list[str], Layout]:
-    """Read a page: (lines of text, the layout). classify maps (G, 1024) rows to (G, 36) probabilities;
-    a page without text gives no lines."""
-    layout = analyse(image, cfg=cfg)
-    if not layout.glyphs:
-        return [], layout
-    return read_text(layout, classify(glyph_rows(layout, cfg=cfg)), word_context=word_context), layout
-
-
-# ---------------------------------------------------------------- classifier
-def mlp_classifier(weights: dict):
-    """The Q3 network as a callable: rows (N, 1024) -> probabilities (N, 36), sigmoid hidden, softmax out."""
-    params = {k: np.asarray(weights[k], np.float64) for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
-
-    def classify(x):
-        hidden = nn.forward(np.asarray(x, np.float64), dict(params), "layer1", nn.sigmoid)   # (N, 64)
-        return nn.softmax(nn.forward(hidden, dict(params), "output", nn.linear))           # (N, 36)
-    return classify

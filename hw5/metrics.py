@@ -1,0 +1,32 @@
+"""Classification metrics shared by the questions: confusion matrices, the pairs confused most, per-class accuracy."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def confusion_matrix(labels: np.ndarray, preds: np.ndarray, classes: int) -> np.ndarray:
+    """(classes, classes) counts; row = true class, column = predicted class. labels, preds: (N,) ints."""
+    return np.bincount(labels * classes + preds, minlength=classes * classes).reshape(classes, classes)
+
+
+def confused_pairs(cm: np.ndarray, k: int, names) -> list[list]:
+    """The k unordered class pairs with the most confusions (both directions summed): [[a, b, count], ...].
+
+    Ties keep the order of the classes (row, then column of the upper triangle).
+    """
+    both = np.triu(cm + cm.T, k=1)
+    flat = np.argsort(-both, axis=None, kind="stable")[:k]
+    return [[names[i], names[j], int(both[i, j])] for i, j in zip(*np.unravel_index(flat, both.shape))]
+
+
+def per_class_accuracy(cm: np.ndarray) -> list[float]:
+    """Accuracy of each true class (row) of a confusion matrix; 0 for a class without examples."""
+    return (np.diag(cm) / np.maximum(cm.sum(1), 1)).tolist()
+
+
+def largest_confusion(cm: np.ndarray, names) -> dict:
+    """The single off-diagonal cell with the most images: {"true", "predicted", "count"} (first of equals)."""
+    off = np.array(cm, copy=True)
+    np.fill_diagonal(off, -1)
+    i, j = np.unravel_index(int(np.argmax(off)), off.shape)
+    return {"true": names[i], "predicted": names[j], "count": int(off[i, j])}

@@ -11,7 +11,7 @@ import numpy as np
 
 from hw5 import nn
 from hw5.plotting import plt, save
-from reportkit.result import Context, Figure, Result, Section
+from reportkit.section import Context, Figure, Part, Result, Section
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,6 @@ class Config:
     depth: int = 10              # layers of the vanishing-gradient demonstration (Q1.6)
     width: int = 64              # units per layer in that demonstration
 
-
-SECTION = Section(id="q1", title="Q1 Theory", template="q1.md.j2", config=Config,
-                  smoke={"samples": 200})
 
 
 def check(measured: float, tolerance: float, passed: bool | None = None, **detail) -> dict:
@@ -137,7 +134,8 @@ def vanishing_figure(ctx, norms) -> Figure:
                   f"Gradient norm per layer of a {len(norms['tanh'])}-layer network at Xavier initialisation.")
 
 
-def run(ctx: Context) -> Result:
+def run_checks(ctx: Context) -> Result:
+    """Every numerical check of Q1, and the per-layer gradient norms of the vanishing-gradient demonstration."""
     rng = np.random.default_rng(ctx.seed)
     n = ctx.config.samples
     checks = {**softmax_checks(rng, n), **linear_collapse_check(rng, n), **sigmoid_checks(),
@@ -146,10 +144,20 @@ def run(ctx: Context) -> Result:
     ratio = {name: v[0] / v[-1] for name, v in norms.items()}   # first-layer / last-layer gradient norm
     checks["tanh_vanishes_less"] = check(ratio["sigmoid"], 0, passed=ratio["tanh"] > ratio["sigmoid"],
                                          sigmoid_ratio=ratio["sigmoid"], tanh_ratio=ratio["tanh"])
-    metrics = {
+    return Result({
         "checks_passed": sum(c["passed"] for c in checks.values()),
         "checks_total": len(checks),
         "checks": checks,
-        "vanishing": {"depth": ctx.config.depth, "width": ctx.config.width, "norms": norms, "ratio": ratio},
-    }
-    return Result(metrics, [activation_figure(ctx), vanishing_figure(ctx, norms)])
+        "vanishing": {"norms": norms, "ratio": ratio},
+    })
+
+
+def draw(ctx: Context) -> Result:
+    norms = ctx.input("checks").metrics["vanishing"]["norms"]
+    return Result(figures=[activation_figure(ctx), vanishing_figure(ctx, norms)])
+
+
+SECTION = Section(id="q1", title="Q1 Theory", template="q1.md.j2", parts=(
+    Part("checks", run_checks, Config, smoke={"samples": 200}),
+    Part("figures", draw, reads=("checks",)),
+))

@@ -7,7 +7,7 @@ import numpy as np
 
 from hw5 import mlp, nn
 from hw5.plotting import plt, save
-from reportkit.result import Context, Figure, Result, Section
+from reportkit.section import Context, Figure, Part, Result, Section
 
 # The handout's run_q2: four 2-D Gaussians, 10 points each (means and diagonal covariances from run_q2.py).
 MEANS = [(3.6, 40), (3.9, 10), (3.4, 30), (2.0, 10)]
@@ -25,9 +25,6 @@ class Config:
     batch_size: int = 5          # run_q2's get_random_batches(x, y, 5)
     gradcheck_h: float = 1e-5    # central-difference step; ~eps^(1/3) balances truncation and round-off
 
-
-SECTION = Section(id="q2", title="Q2 Implementing a fully-connected network", template="q2.md.j2",
-                  config=Config, smoke={"epochs": 60, "handout_epochs": 30, "study_seeds": 2})
 
 
 def toy_data(rng, per_class):
@@ -124,7 +121,8 @@ def data_figure(ctx, x, y, params) -> Figure:
                   "The four toy classes with the trained network's decision regions.")
 
 
-def run(ctx: Context) -> Result:
+def run_toy(ctx: Context) -> Result:
+    """run_q2 step by step: checks at initialisation, the gradient check, training from Xavier and from zeros."""
     cfg, rng = ctx.config, np.random.default_rng(ctx.seed)
     x, y = toy_data(rng, cfg.points_per_class)
     params = init_params(cfg.hidden, rng)
@@ -140,15 +138,29 @@ def run(ctx: Context) -> Result:
     zero = init_params(cfg.hidden, rng, zero=True)
     zero_history = train(x, y, zero, cfg, np.random.default_rng(ctx.seed + 1))
     hidden_spread = float(np.abs(zero["Wlayer1"] - zero["Wlayer1"][:, :1]).max())   # 0: all units identical
-    metrics = {
+    np.savez(ctx.path("toy.npz"), x=x, y=y, loss=history["loss"], acc=history["acc"], zero_loss=zero_history["loss"],
+             zero_acc=zero_history["acc"], **{k: params[k] for k in mlp.KEYS})
+    return Result({
         "init": init, "checks": checks,
         "start_loss": start_loss, "start_acc": start_acc, "chance_loss": float(len(x) * np.log(4)),
-        "toy_final_loss": history["loss"][-1], "toy_final_accuracy": history["acc"][-1],
-        "epochs": cfg.epochs, "learning_rate": cfg.learning_rate, "batch_size": cfg.batch_size, "hidden": cfg.hidden,
-        "n_points": len(x),
-        "gradcheck_max_rel_error": grad["max_rel_error"], "gradcheck": grad, "gradcheck_h": cfg.gradcheck_h,
-        "seed_study": seed_study(cfg, ctx.seed), "study_seeds": cfg.study_seeds,
+        "toy_final_loss": history["loss"][-1], "toy_final_accuracy": history["acc"][-1], "n_points": len(x),
+        "gradcheck_max_rel_error": grad["max_rel_error"], "gradcheck": grad,
+        "seed_study": seed_study(cfg, ctx.seed),
         "zero_init": {"final_accuracy": zero_history["acc"][-1], "hidden_spread": hidden_spread,
                       "final_loss": zero_history["loss"][-1]},
-    }
-    return Result(metrics, [training_figure(ctx, history, zero_history), data_figure(ctx, x, y, params)])
+    })
+
+
+def draw(ctx: Context) -> Result:
+    with np.load(ctx.input("toy").path("toy.npz")) as a:
+        toy = dict(a)
+    history = {"loss": toy["loss"], "acc": toy["acc"]}
+    zero_history = {"loss": toy["zero_loss"], "acc": toy["zero_acc"]}
+    params = {k: toy[k] for k in mlp.KEYS}
+    return Result(figures=[training_figure(ctx, history, zero_history), data_figure(ctx, toy["x"], toy["y"], params)])
+
+
+SECTION = Section(id="q2", title="Q2 Implementing a fully-connected network", template="q2.md.j2", parts=(
+    Part("toy", run_toy, Config, smoke={"epochs": 60, "handout_epochs": 30, "study_seeds": 2}),
+    Part("figures", draw, reads=("toy",)),
+))

@@ -17,7 +17,7 @@ from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images, seed
 from hw5.metrics import confusion_matrix, confused_pairs
 from hw5.plotting import plt, save
 from hw5.runtime import blas_threads
-from reportkit.result import Context, Figure, Result, Section
+from reportkit.section import Context, Figure, Part, Result, Section
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,6 @@ class Config:
     ablation: bool = True             # also train the chosen rate without augmentation, to show what it buys
     blas_threads: int = 1             # (32, 1024) matmuls: extra BLAS threads only fight over 2 shared cores
 
-
-SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", config=Config,
-                  smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
-                  data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat"))
 
 
 # ---------------------------------------------------------------- data and analysis
@@ -177,21 +173,9 @@ def sweep_rows(runs: dict, grid) -> list[dict]:
             for lr, (_, h) in sorted(runs.items())]
 
 
-def make_figures(ctx, runs, best, shown, w_init, cm) -> list[Figure]:
-    lr_runs = [(f"{t} learning rate {shown[k]['lr']:g}", shown[k]["history"])
-               for k, t in (("best", "best"), ("high", "10×"), ("low", "0.1×"))]
-    return [curves_figure(ctx, lr_runs[:1], "q3-curves", "curves.png",
-                          f"Training of the chosen network (learning rate {best:g}): accuracy and mean cross-entropy "
-                          "on the training set (images as stored, not augmented) and the validation set after each epoch."),
-            curves_figure(ctx, lr_runs, "q3-lr-curves", "lr_curves.png",
-                          "The best learning rate, 10× and 0.1× it: accuracy and mean cross-entropy per epoch."),
-            weights_figure(ctx, w_init, runs[best][0]["Wlayer1"]), confusion_figure(ctx, cm)]
-
-
-def run(ctx: Context) -> Result:
+def run_training(ctx: Context) -> Result:
+    """The learning-rate study, the ablation without augmentation, the saved weights and the one test pass."""
     cfg, start, cpu_start = ctx.config, time.perf_counter(), time.process_time()
-    for split in ("train", "valid", "test"):
-        ctx.data(f"data/nist36_{split}.mat")
     data = load(ctx.data_root, cfg, ctx.seed)
     centre = data["train"][0].mean(axis=0)                                   # (1024,) mean training image
     runs, best, shown = learning_rate_study(data, centre, cfg, ctx.seed, ctx.progress)
@@ -204,20 +188,38 @@ def run(ctx: Context) -> Result:
         preds = mlp.predict(x_test, dict(weights)).argmax(1)                     # raw rows, as Q4 applies them
     tests, cm = score_test(y_test.argmax(1), preds, cfg.top_pairs)
     w_init = mlp.init_training(cfg.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
-    metrics = {
+    np.savez(ctx.path("analysis.npz"), w_init=w_init, confusion=cm)
+    return Result({
         "valid_accuracy": shown["best"]["final_valid_acc"], "train_accuracy": shown["best"]["final_train_acc"],
         "best_learning_rate": best, **tests, "shown": shown,
         "sweep": {f"{lr:g}": r[1]["valid_acc"][-1] for lr, r in sorted(runs.items())},
         "sweep_runs": sweep_rows(runs, cfg.learning_rates), **weight_metrics(w_init, runs[best][0]["Wlayer1"]),
         "no_augment": None if no_augment is None else {k: no_augment[k][-1] for k in ("train_acc", "valid_acc")},
         "sizes": {s: len(data[s][0]) for s in data}, "source": describe_source(ctx.data_root),
-        "config": {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "momentum": cfg.momentum,
-                   "max_shift": cfg.max_shift, "max_rotate": cfg.max_rotate, "max_zoom": cfg.max_zoom,
-                   "hidden": cfg.hidden, "grid": [f"{g:g}" for g in cfg.learning_rates],
-                   "blas_threads": cfg.blas_threads},
         "runs_trained": len(runs) + bool(no_augment),
-    }
-    figures = make_figures(ctx, runs, best, shown, w_init, cm)
-    metrics["seconds"] = time.perf_counter() - start
-    metrics["cpu_seconds"] = time.process_time() - cpu_start     # this process only: wall - cpu = waiting for cores
-    return Result(metrics, figures, {"q3_weights": "q3_weights.npz"})
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu_start,     # this process only: wall - cpu = waiting for cores
+    }, artifacts={"q3_weights": "q3_weights.npz"})
+
+
+def draw(ctx: Context) -> Result:
+    train = ctx.input("train")
+    shown, best = train.metrics["shown"], train.metrics["best_learning_rate"]
+    with np.load(train.path("analysis.npz")) as a, np.load(train.path("q3_weights")) as w:
+        w_init, cm, w_trained = a["w_init"], a["confusion"], w["Wlayer1"]
+    lr_runs = [(f"{t} learning rate {shown[k]['lr']:g}", shown[k]["history"])
+               for k, t in (("best", "best"), ("high", "10×"), ("low", "0.1×"))]
+    return Result(figures=[
+        curves_figure(ctx, lr_runs[:1], "q3-curves", "curves.png",
+                      f"Training of the chosen network (learning rate {best:g}): accuracy and mean cross-entropy "
+                      "on the training set (images as stored, not augmented) and the validation set after each epoch."),
+        curves_figure(ctx, lr_runs, "q3-lr-curves", "lr_curves.png",
+                      "The best learning rate, 10× and 0.1× it: accuracy and mean cross-entropy per epoch."),
+        weights_figure(ctx, w_init, w_trained), confusion_figure(ctx, cm)])
+
+
+SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", parts=(
+    Part("train", run_training, Config, smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
+         data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat")),
+    Part("figures", draw, reads=("train",)),
+))

@@ -1,7 +1,11 @@
-"""Q4: read the four handwritten course pages with the Q3 network (findLetters, lines, words, crops)."""
+"""Q4: read the four handwritten course pages with the Q3 network and the Q6.1 CNN (findLetters, lines, words).
+
+The reading part runs the OCR and keeps what the figures need (masks, boxes, crops, demo pages); the drawing
+part draws them.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,7 +16,7 @@ from hw5.ocr import score as ocr_score
 from hw5.ocr.compose import class_glyphs, compose_page, join
 from hw5.plotting import plt, save
 from hw5.pytorch.models import load_nist36_cnn
-from reportkit.result import Context, Figure, Result, Section
+from reportkit.section import Context, Figure, Part, Result, Section
 
 # assignment.md §5, transcribed from the image files ("DONT" has no apostrophe; periods are not scored).
 GROUND_TRUTH = {
@@ -25,35 +29,24 @@ GROUND_TRUTH = {
 
 
 @dataclass(frozen=True)
-class Config:
+class ReadConfig:
     images: tuple[str, ...] = tuple(GROUND_TRUTH)   # the course pages under images/ (all four)
-    max_pixels: float = 4.0e6   # OcrConfig.max_pixels: the course pages keep >= 60 px characters
+    ocr: ocr.OcrConfig = field(default_factory=ocr.OcrConfig)   # the detector's thresholds (hw5.ocr)
     stats_samples: int = 1000   # NIST36 training glyphs measured to compare the crops' size and stroke with
     demo_height: int = 120      # Q4.1 demos: NIST36 test glyphs drawn this many pixels tall
-    figure_width: int = 1400    # Q4.3 figures: bw pages shown at most this many pixels wide
     top_confusions: int = 5     # most frequent substitutions named in the text
 
 
-SECTION = Section(id="q4", title="Q4 Extracting text from images", template="q4.md.j2", config=Config,
-                  smoke={"images": ("03_haiku.jpg", "04_deep.jpg"), "max_pixels": 1.0e6, "stats_samples": 100},
-                  data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), consumes=("q3", "q6_1"))
+@dataclass(frozen=True)
+class DrawConfig:
+    figure_width: int = 1400    # Q4.3 figures: bw pages shown at most this many pixels wide
 
 
-# ---------------------------------------------------------------- Q4.1: the two assumptions, shown
-def demo_figure(ctx: Context, label: str, page: np.ndarray, classify, caption: str) -> tuple[Figure, dict]:
-    """Run the detector on a demo page; draw its boxes; return the figure and what it found."""
-    lines, layout = ocr.recognise(page, classify)
-    boxes, _ = ocr.page_boxes(layout, page.shape)
-    fig, ax = plt.subplots(figsize=(4.5, 4.5 * page.shape[0] / page.shape[1] + 0.4))
-    ax.imshow(page), ax.axis("off")
-    for r0, c0, r1, c1 in boxes:
-        ax.add_patch(plt.Rectangle((c0, r0), c1 - c0, r1 - r0, fill=False, color="red", lw=1.2))
-    ax.set_title(f"{len(boxes)} boxes, read as \"{' / '.join(lines)}\"", fontsize=8)
-    return Figure(label, save(fig, ctx.path(f"{label}.png")), caption), {"boxes": len(boxes), "text": lines}
+# ---------------------------------------------------------------- reading
+def demo_pages(ctx: Context, x, y) -> dict[str, tuple[np.ndarray, int]]:
+    """Two failures built from NIST36 test glyphs: a letter broken in two, and two letters that touch.
 
-
-def assumption_demos(ctx: Context, x, y, classify) -> tuple[list[Figure], dict]:
-    """Two failures built from NIST36 test glyphs: a letter broken in two, and two letters that touch."""
+    Returns {name: (RGB page, letters written)}."""
     rng, h = np.random.default_rng(ctx.seed), ctx.config.demo_height
     hat = class_glyphs(x, y, "HAT", h)[0]
     cut = hat[0].copy()
@@ -62,29 +55,7 @@ def assumption_demos(ctx: Context, x, y, classify) -> tuple[list[Figure], dict]:
     broken = compose_page([[cut] + hat[1:]], rng, noise=0.01, shade=0.1)
     cat = class_glyphs(x, y, "CAT", h)[0]
     touching = compose_page([[cat[0], join(cat[1], cat[2], cat[2].shape[1] // 3)]], rng, noise=0.01, shade=0.1)
-    f1, m1 = demo_figure(ctx, "q4-broken", broken, classify,
-                         "Assumption 1, every character is one connected component: \"HAT\" written with "
-                         "NIST36 test glyphs, the H cut by a gap a fifth of its height wide; the detector's boxes.")
-    f2, m2 = demo_figure(ctx, "q4-touching", touching, classify,
-                         "Assumption 2, characters do not touch: \"CAT\" with the T pushed a third of its width "
-                         "into the A; the detector's boxes.")
-    return [f1, f2], {"broken": {**m1, "letters": len(hat)}, "touching": {**m2, "letters": len(cat)}}
-
-
-# ---------------------------------------------------------------- Q4.3 / Q4.4: the course pages
-def boxes_figure(ctx: Context, name: str, layout: ocr.Layout, shape) -> Figure:
-    """The bw page with the detector's boxes in red (shown at most figure_width pixels wide)."""
-    boxes, bw = ocr.page_boxes(layout, shape)
-    step = max(1, int(np.ceil(bw.shape[1] / ctx.config.figure_width)))
-    fig, ax = plt.subplots(figsize=(7, 7 * bw.shape[0] / bw.shape[1]))
-    ax.imshow(bw[::step, ::step], cmap="gray", vmin=0, vmax=1, interpolation="antialiased")
-    for r0, c0, r1, c1 in boxes:
-        ax.add_patch(plt.Rectangle((c0 / step, r0 / step), (c1 - c0) / step, (r1 - r0) / step, fill=False,
-                                   color="red", lw=0.8))
-    ax.axis("off")
-    stem = name.split(".")[0]
-    return Figure(f"q4-boxes-{stem}", save(fig, ctx.path(f"boxes_{stem}.png")),
-                  f"`findLetters` on `{name}`: the bw image (ink 0, paper 1) and {len(boxes)} boxes.")
+    return {"broken": (broken, len(hat)), "touching": (touching, len(cat))}
 
 
 def score_page(layout: ocr.Layout, probs: np.ndarray, truth: list[str]) -> dict:
@@ -99,15 +70,16 @@ def score_page(layout: ocr.Layout, probs: np.ndarray, truth: list[str]) -> dict:
             "marked": [ocr_score.mark_errors(p, t) for p, t in zip(text + [""] * len(truth), truth)]}
 
 
-def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig, cnn=None):
-    """(metrics, figure, crops (G, 1024)) of one course page; with `cnn`, the same crops read by it too."""
+def read_course_page(ctx: Context, name: str, classify, cnn=None):
+    """(metrics, layout, input shape, crops (G, 1024) in reading order) of one course page; with `cnn`, the same
+    crops read by it too."""
     path = ctx.data(f"images/{name}")
     try:
         image = ocr.read_image(str(path))
     except ValueError as e:
         raise DataError(f"{e}; re-copy the course's images/{name}") from e
-    layout = ocr.analyse(image, cfg=cfg)
-    rows = ocr.glyph_rows(layout, cfg=cfg)
+    layout = ocr.analyse(image, cfg=ctx.config.ocr)
+    rows = ocr.glyph_rows(layout, cfg=ctx.config.ocr)
     probs = classify(rows) if len(rows) else np.zeros((0, 36))
     reading = [i for line in layout.lines for i in line]
     metrics = score_page(layout, probs, GROUND_TRUTH[name])
@@ -115,15 +87,96 @@ def read_course_page(ctx: Context, name: str, classify, cfg: ocr.OcrConfig, cnn=
         cnn_score = score_page(layout, cnn(rows) if len(rows) else np.zeros((0, 36)), GROUND_TRUTH[name])
         metrics["cnn"] = {k: cnn_score[k] for k in ("char_accuracy", "char_accuracy_raw", "errors", "text", "marked")}
         metrics["cnn_char_accuracy"] = cnn_score["char_accuracy"]
-    return metrics, boxes_figure(ctx, name, layout, image.shape), rows[reading]
+    return metrics, layout, image.shape, rows[reading]
 
 
-def crops_figure(ctx: Context, train_x: np.ndarray, crops: np.ndarray, name: str) -> Figure:
-    """NIST36 training glyphs above the page's crops, both as the network sees them (after .T)."""
-    n = 16
-    top = train_x[np.linspace(0, len(train_x) - 1, n).astype(int)]
+def summary(per_image: dict, top: int) -> dict:
+    """Accuracies over the pages, and the substitutions counted over all of them."""
+    accs = [m["char_accuracy"] for m in per_image.values()]
+    confused: dict[tuple[str, str], int] = {}
+    for m in per_image.values():
+        for pair, n in ocr_score.confusions(m["text"], m["truth"]).items():
+            confused[pair] = confused.get(pair, 0) + n
+    ranked = sorted(confused.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    out = {"char_accuracy": float(np.mean(accs)), "min_char_accuracy": float(np.min(accs)),
+           "char_accuracy_raw": float(np.mean([m["char_accuracy_raw"] for m in per_image.values()])),
+           "boxes_found": sum(m["boxes_found"] * m["n_chars"] for m in per_image.values())
+           / sum(m["n_chars"] for m in per_image.values()),
+           "confusions": [[t, p, n] for (t, p), n in ranked],
+           "substitutions": sum(confused.values()), "errors": sum(m["errors"] for m in per_image.values())}
+    if all("cnn" in m for m in per_image.values()):
+        cnn_accs = [m["cnn_char_accuracy"] for m in per_image.values()]
+        out.update(cnn_char_accuracy=float(np.mean(cnn_accs)), cnn_min_char_accuracy=float(np.min(cnn_accs)),
+                   cnn_char_accuracy_raw=float(np.mean([m["cnn"]["char_accuracy_raw"] for m in per_image.values()])))
+    return out
+
+
+def run_reading(ctx: Context) -> Result:
+    """Read every course page with both networks; keep the masks, boxes and crops the figures draw."""
+    cfg = ctx.config
+    with np.load(ctx.input("q3.train").path("q3_weights")) as weights:
+        classify = mlp.classifier(dict(weights))
+    cnn = load_nist36_cnn(ctx.input("q6_1.nist_cnn").path("q6_cnn_nist36"))
+    train_x, _ = load_nist36(ctx.data_root, "train")
+    test_x, test_y = load_nist36(ctx.data_root, "test")
+    sample = train_x[np.random.default_rng(ctx.seed).choice(len(train_x), cfg.stats_samples, replace=False)]
+    per_image, arrays, all_crops = {}, {}, []
+    for name in cfg.images:
+        metrics, layout, shape, crops = read_course_page(ctx, name, classify, cnn)
+        per_image[name], all_crops = metrics, all_crops + [crops]
+        stem = name.split(".")[0]
+        boxes, _ = ocr.page_boxes(layout, shape)
+        arrays.update({f"{stem}_mask": layout.mask, f"{stem}_boxes": np.array(boxes).reshape(-1, 4),
+                       f"{stem}_shape": np.array(shape[:2]), f"{stem}_factor": np.array(layout.factor)})
+    demos = {}
+    for kind, (page, letters) in demo_pages(ctx, test_x, test_y).items():
+        lines, layout = ocr.recognise(page, classify, cfg=cfg.ocr)
+        boxes, _ = ocr.page_boxes(layout, page.shape)
+        demos[kind] = {"boxes": len(boxes), "text": lines, "letters": letters}
+        arrays.update({f"demo_{kind}": page, f"demo_{kind}_boxes": np.array(boxes).reshape(-1, 4)})
+    crops = np.vstack(all_crops)
+    arrays.update(train_glyphs=sample[np.linspace(0, len(sample) - 1, 16).astype(int)], first_crops=all_crops[0][:16])
+    np.savez_compressed(ctx.path("pages.npz"), **arrays)
+    stats = {k: ocr.glyph_stats(rows_to_images(v)) for k, v in (("train", sample), ("crops", crops))}
+    return Result({**summary(per_image, cfg.top_confusions), "per_image": per_image, "demos": demos,
+                   "glyph_stats": {k: {"extent": e, "stroke": s} for k, (e, s) in stats.items()}})
+
+
+# ---------------------------------------------------------------- figures
+def boxes_figure(ctx: Context, name: str, mask: np.ndarray, factor: int, shape, boxes: np.ndarray) -> Figure:
+    """The bw page (ink 0, paper 1, input pixels) with the detector's boxes in red, at most figure_width wide."""
+    step = max(1, int(np.ceil(shape[1] / ctx.config.figure_width)))
+    rows, cols = np.arange(0, shape[0], step) // factor, np.arange(0, shape[1], step) // factor
+    inside = (rows[:, None] < mask.shape[0]) & (cols[None, :] < mask.shape[1])
+    ink = mask[np.minimum(rows, mask.shape[0] - 1)][:, np.minimum(cols, mask.shape[1] - 1)] & inside
+    fig, ax = plt.subplots(figsize=(7, 7 * shape[0] / shape[1]))
+    ax.imshow(1.0 - ink, cmap="gray", vmin=0, vmax=1, interpolation="antialiased")
+    for r0, c0, r1, c1 in boxes:
+        ax.add_patch(plt.Rectangle((c0 / step, r0 / step), (c1 - c0) / step, (r1 - r0) / step, fill=False,
+                                   color="red", lw=0.8))
+    ax.axis("off")
+    stem = name.split(".")[0]
+    return Figure(f"q4-boxes-{stem}", save(fig, ctx.path(f"boxes_{stem}.png")),
+                  f"`findLetters` on `{name}`: the bw image (ink 0, paper 1) and {len(boxes)} boxes.")
+
+
+def demo_figure(ctx: Context, label: str, page: np.ndarray, boxes: np.ndarray, lines: list[str],
+                caption: str) -> Figure:
+    """A demo page with the detector's boxes and what was read."""
+    fig, ax = plt.subplots(figsize=(4.5, 4.5 * page.shape[0] / page.shape[1] + 0.4))
+    ax.imshow(page), ax.axis("off")
+    for r0, c0, r1, c1 in boxes:
+        ax.add_patch(plt.Rectangle((c0, r0), c1 - c0, r1 - r0, fill=False, color="red", lw=1.2))
+    ax.set_title(f"{len(boxes)} boxes, read as \"{' / '.join(lines)}\"", fontsize=8)
+    return Figure(label, save(fig, ctx.path(f"{label}.png")), caption)
+
+
+def crops_figure(ctx: Context, train_glyphs: np.ndarray, crops: np.ndarray, name: str) -> Figure:
+    """NIST36 training glyphs above the page's crops, both upright as the network sees them."""
+    n = len(train_glyphs)
     bottom = np.vstack([crops[:n], np.ones((max(0, n - len(crops)), 1024))])
-    tiles = [np.hstack([np.pad(img, 1, constant_values=1) for img in rows_to_images(rows)]) for rows in (top, bottom)]
+    tiles = [np.hstack([np.pad(img, 1, constant_values=1) for img in rows_to_images(rows)])
+             for rows in (train_glyphs, bottom)]
     fig, ax = plt.subplots(figsize=(7, 1.1))
     ax.imshow(np.vstack(tiles), cmap="gray", vmin=0, vmax=1), ax.axis("off")
     return Figure("q4-crops", save(fig, ctx.path("crops.png")),
@@ -131,44 +184,31 @@ def crops_figure(ctx: Context, train_x: np.ndarray, crops: np.ndarray, name: str
                   "glyph size, stroke width and centring.")
 
 
-def run(ctx: Context) -> Result:
-    cfg = ctx.config
-    with np.load(ctx.inputs["q3"].artifact("q3_weights")) as weights:
-        classify = mlp.classifier(dict(weights))
-    cnn = load_nist36_cnn(ctx.inputs["q6_1"].artifact("q6_cnn_nist36")) if "q6_1" in ctx.inputs else None
-    ocfg = ocr.OcrConfig(max_pixels=cfg.max_pixels)
-    train_x, _ = load_nist36(ctx.data_root, "train")
-    test_x, test_y = load_nist36(ctx.data_root, "test")
-    sample = train_x[np.random.default_rng(ctx.seed).choice(len(train_x), cfg.stats_samples, replace=False)]
-    per_image, figures, all_crops = {}, [], []
-    for name in cfg.images:
-        metrics, figure, crops = read_course_page(ctx, name, classify, ocfg, cnn)
-        per_image[name], all_crops = metrics, all_crops + [crops]
-        figures.append(figure)
-    crops = np.vstack(all_crops)
-    figures.append(crops_figure(ctx, sample, all_crops[0], cfg.images[0]))
-    demo_figures, demos = assumption_demos(ctx, test_x, test_y, classify)
-    stats = {k: ocr.glyph_stats(rows_to_images(v)) for k, v in
-             (("train", sample), ("crops", crops))}
-    accs = [m["char_accuracy"] for m in per_image.values()]
-    confused: dict[tuple[str, str], int] = {}
-    for m in per_image.values():
-        for pair, n in ocr_score.confusions(m["text"], m["truth"]).items():
-            confused[pair] = confused.get(pair, 0) + n
-    top = sorted(confused.items(), key=lambda kv: (-kv[1], kv[0]))[:cfg.top_confusions]
-    metrics = {
-        "char_accuracy": float(np.mean(accs)), "min_char_accuracy": float(np.min(accs)),
-        "char_accuracy_raw": float(np.mean([m["char_accuracy_raw"] for m in per_image.values()])),
-        "boxes_found": sum(m["boxes_found"] * m["n_chars"] for m in per_image.values())
-        / sum(m["n_chars"] for m in per_image.values()),
-        "per_image": per_image, "demos": demos, "confusions": [[t, p, n] for (t, p), n in top],
-        "substitutions": sum(confused.values()), "errors": sum(m["errors"] for m in per_image.values()),
-        "glyph_stats": {k: {"extent": e, "stroke": s} for k, (e, s) in stats.items()},
-        "ocr_config": {f: getattr(ocfg, f) for f in ocfg.__dataclass_fields__},
-    }
-    if cnn is not None:
-        cnn_accs = [m["cnn_char_accuracy"] for m in per_image.values()]
-        metrics.update(cnn_char_accuracy=float(np.mean(cnn_accs)), cnn_min_char_accuracy=float(np.min(cnn_accs)),
-                       cnn_char_accuracy_raw=float(np.mean([m["cnn"]["char_accuracy_raw"]
-                                                            for m in per_image.values()])))
-    return Result(metrics, demo_figures + figures)
+def draw(ctx: Context) -> Result:
+    reading = ctx.input("read")
+    with np.load(reading.path("pages.npz")) as a:
+        arrays = dict(a)
+    demos, names = reading.metrics["demos"], list(reading.metrics["per_image"])
+    figures = [
+        demo_figure(ctx, "q4-broken", arrays["demo_broken"], arrays["demo_broken_boxes"], demos["broken"]["text"],
+                    "Assumption 1, every character is one connected component: \"HAT\" written with "
+                    "NIST36 test glyphs, the H cut by a gap a fifth of its height wide; the detector's boxes."),
+        demo_figure(ctx, "q4-touching", arrays["demo_touching"], arrays["demo_touching_boxes"],
+                    demos["touching"]["text"],
+                    "Assumption 2, characters do not touch: \"CAT\" with the T pushed a third of its width "
+                    "into the A; the detector's boxes.")]
+    for name in names:
+        stem = name.split(".")[0]
+        figures.append(boxes_figure(ctx, name, arrays[f"{stem}_mask"], int(arrays[f"{stem}_factor"]),
+                                    arrays[f"{stem}_shape"], arrays[f"{stem}_boxes"]))
+    figures.append(crops_figure(ctx, arrays["train_glyphs"], arrays["first_crops"], names[0]))
+    return Result(figures=figures)
+
+
+SECTION = Section(id="q4", title="Q4 Extracting text from images", template="q4.md.j2", parts=(
+    Part("read", run_reading, ReadConfig,
+         smoke={"images": ("03_haiku.jpg", "04_deep.jpg"), "ocr": ocr.OcrConfig(max_pixels=1.0e6),
+                "stats_samples": 100},
+         data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), reads=("q3.train", "q6_1.nist_cnn")),
+    Part("figures", draw, DrawConfig, reads=("read",)),
+))

@@ -1,12 +1,14 @@
-"""Q6.1: PyTorch. The Q3 MLP and a CNN on NIST36, a residual CNN on CIFAR-10, a scene CNN on SUN-8 beside HW1's BoW.
+"""Q6.1: PyTorch. The Q3 MLP and a CNN ensemble on NIST36, a residual CNN on CIFAR-10, a scene CNN on SUN-8
+beside HW1's bag of words.
 
-Each part trains with hw5.pytorch.train.fit on tensors decoded once, chooses on validation data (NIST36's
-own split; a stratified hold-out of the training set for CIFAR-10 and SUN), and touches its test split once.
+Each training is a part of its own (the five ensemble members too) that chooses on validation data (NIST36's
+own split; a stratified hold-out of the training set for CIFAR-10 and SUN) and touches its test split once.
+Drawing parts read their histories and confusion matrices. Every network trains with hw5.pytorch.train.fit
+on tensors decoded once.
 """
 from __future__ import annotations
 
-import os
-import time
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,83 +16,97 @@ import torch
 
 from hw5 import bow_spm
 from hw5.data import LETTERS, load_nist36, seeded_subset, stratified_holdout
-from hw5.image_data import cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
-from hw5.metrics import confused_pairs, confusion_matrix, per_class_accuracy
+from hw5.image_data import SUN_CLASSES, cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
+from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy
 from hw5.plotting import plt, save
-from hw5.pytorch.models import (NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images,
-                                save_nist36_cnn)
+from hw5.pytorch.models import NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images, \
+    save_nist36_cnn
 from hw5.pytorch.schedules import one_cycle
-from hw5.pytorch.train import count_parameters, evaluate, fit, nesterov_sgd, pick_device, seed_everything
+from hw5.pytorch.train import History, count_parameters, evaluate, fit, nesterov_sgd, pick_device, seed_everything
 from hw5.pytorch.transforms import random_affine, random_crop, random_flip, random_resized_crop, resize, to_nchw
-from hw5.runtime import progress
-from reportkit.result import Context, Figure, Result, Section
+from hw5.runtime import progress, torch_threads
+from reportkit.section import Context, Figure, Part, Result, Section
 
 SQRT2 = 2 ** 0.5
+MEMBERS = 5                          # NIST36 CNNs from consecutive seeds, probabilities averaged; dev: 1 -> 92.5 %,
+                                     # 3 -> 93.6 %, 5 -> 93.6 % (no label smoothing)
+NIST36 = ("data/nist36_train.mat", "data/nist36_valid.mat")
+
+
+# "dev" below: validation accuracies of development runs (NIST36's valid split, or the training hold-out).
+@dataclass(frozen=True)
+class FcConfig:
+    nist_limit: int = 0               # 0: all images; smoke: a seeded slice of each split
+    hidden: int = 64                  # Q3's network: 1024 -> 64 sigmoid -> 36
+    epochs: int = 40                  # dev: 60 epochs gave +0.3 points for 1.5x the time
+    batch: int = 64                   # dev: as good as 32 (81.1 vs 80.0 %) at half the steps
+    lr: float = 3e-3                  # Adam one-cycle peak; dev: 1e-2 ends at 69 %
+    one_cycle: bool = True            # dev: a constant 1e-3 plateaus at 79 %
+    weight_decay: float = 1e-4        # dev: 3e-4 no better
+    shift: int = 1                    # random translations of +-1 px (white padding); dev: +-2 px 79.2 %
+    dropout: float = 0.0              # on the input pixels; dev: 0.1 no better
 
 
 @dataclass(frozen=True)
-class Config:
-    # -- 6.1.1 / 6.1.2 NIST36 ("dev": validation accuracies of development runs, NIST36 valid split)
-    nist_limit: int = 0               # 0: all images; smoke: a seeded slice of each split
-    fc_hidden: int = 64               # Q3's network: 1024 -> 64 sigmoid -> 36
-    fc_epochs: int = 40               # dev: 60 epochs gave +0.3 points for 1.5x the time
-    fc_batch: int = 64                # dev: as good as 32 (81.1 vs 80.0 %) at half the steps
-    fc_lr: float = 3e-3               # Adam one-cycle peak; dev: 1e-2 ends at 69 %
-    fc_one_cycle: bool = True         # dev: a constant 1e-3 plateaus at 79 %
-    fc_weight_decay: float = 1e-4     # dev: 3e-4 no better
-    fc_shift: int = 1                 # random translations of +-1 px (white padding); dev: +-2 px 79.2 %
-    fc_dropout: float = 0.0           # on the input pixels; dev: 0.1 no better
-    cnn_widths: tuple[int, ...] = (16, 32, 64)   # channels per stage; dev: 24..96 and 32..128 no better
-    cnn_dropout: float = 0.5          # before the linear layer, which holds most weights; dev: 0.3 -> -0.5 points
-    cnn_epochs: int = 12              # dev: 15-20 epochs no better
-    cnn_batch: int = 128              # dev: as good as 64 and faster per image on a CPU
-    cnn_lr: float = 5e-3              # AdamW one-cycle peak
-    cnn_weight_decay: float = 0.0     # dev: 0.05 no better
-    cnn_shift: int = 2                # random translations of +-2 px
-    cnn_rotate: float = 0.0           # > 0: random affine instead (degrees, 10 % zoom); dev: 10-15 degrees no better
-    cnn_label_smoothing: float = 0.1  # dev (2 seeds): 93.1 % against 92.7 % without
-    cnn_members: int = 5              # CNNs from consecutive seeds, probabilities averaged; dev: 1 -> 92.5 %,
-                                      # 3 -> 93.6 %, 5 -> 93.6 % (no label smoothing)
-    # -- 6.1.3 CIFAR-10
-    cifar_limit: int = 0              # 0: every training image; smoke: a slice of train and test
-    cifar_holdout: int = 2000         # validation images held out of train (stratified), for choices
-    cifar_widths: tuple[int, ...] = (16, 32, 64, 128)   # ResNet-9 layout at 1/4 width: CPU-sized
-    cifar_epochs: int = 12            # sized to the 10-minute budget on 2 cores; dev: 10 -> 83.4 %, 14 -> 84.5 % valid
-    cifar_batch: int = 128
-    cifar_lr: float = 0.2             # SGD one-cycle peak (Nesterov); dev: 0.1 -0.3, 0.4 -2.6 points
-    cifar_weight_decay: float = 1e-3  # dev: +1 point over 5e-4
-    cifar_budget_s: float = 600       # the issue's training budget, compared with the measured time
-    section_budget_s: float = 1200    # the issue's budget for the whole section on 2 cores
-    cifar_pad: int = 4                # random crops of the image reflect-padded by 4 px, plus flips
-    # -- 6.1.4 SUN-8 scenes
-    sun_per_class: int = 0            # 0: every image; smoke: this many per class and split
-    sun_holdout: float = 0.15         # share of each class's training images held out for validation
-    sun_load: int = 96                # decoded size (short side, centre crop) that augmentation crops from
-    sun_size: int = 64                # network input; dev: 96 px from 128 +2 points for 2.25x the compute
-    sun_min_scale: float = 0.35       # smallest crop area share; dev: 0.2 -> -2 points
-    sun_widths: tuple[int, ...] = (16, 32, 64, 128)   # dev: 2x and 4x the compute no better (88 % valid)
-    sun_epochs: int = 60              # dev: 120 no better
-    sun_batch: int = 64
-    sun_lr: float = 0.1               # SGD one-cycle peak; dev: 0.05 and 0.2 both ~1.5 points lower
-    sun_weight_decay: float = 5e-4
-    sun_dropout: float = 0.0          # before the linear layer; dev: 0.3 no better
-    # -- 6.1.4 HW1 bag of words + spatial pyramid
-    bow_short_side: int = 96          # images shrunk before filtering: the filter bank dominates the run time
-    bow_scales: tuple[float, ...] = (1, 2, 4, 8, 8 * SQRT2)   # HW1's five scales
-    bow_k: int = 100                  # dictionary size; dev: 50 and 200 lower with nearest neighbour
-    bow_alpha: int = 100              # random pixels per image for k-means
-    bow_dict_images: int = 300        # training images sampled for the dictionary
-    bow_layers: tuple[int, ...] = (1, 2, 3)     # pyramid depths compared on validation
-    bow_lambdas: tuple[float, ...] = (0.01, 0.1, 1.0)   # kernel-ridge regularisers compared on validation
+class CnnConfig:
+    nist_limit: int = 0
+    member: int = 0                   # which ensemble member: trained from seed + member
+    widths: tuple[int, ...] = (16, 32, 64)   # channels per stage; dev: 24..96 and 32..128 no better
+    dropout: float = 0.5              # before the linear layer, which holds most weights; dev: 0.3 -> -0.5 points
+    epochs: int = 12                  # dev: 15-20 epochs no better
+    batch: int = 128                  # dev: as good as 64 and faster per image on a CPU
+    lr: float = 5e-3                  # AdamW one-cycle peak
+    weight_decay: float = 0.0         # dev: 0.05 no better
+    shift: int = 2                    # random translations of +-2 px
+    rotate: float = 0.0               # > 0: random affine instead (degrees, 10 % zoom); dev: 10-15 degrees no better
+    label_smoothing: float = 0.1      # dev (2 seeds): 93.1 % against 92.7 % without
 
 
-SECTION = Section(
-    id="q6_1", title="Q6.1 PyTorch: NIST36, CIFAR-10 and SUN scenes", template="q6_1.md.j2", config=Config,
-    smoke={"nist_limit": 600, "fc_epochs": 2, "cnn_epochs": 2, "cnn_members": 2, "cifar_limit": 600,
-           "cifar_holdout": 200, "cifar_epochs": 1, "sun_per_class": 6, "sun_load": 40, "sun_size": 32, "sun_epochs": 2,
-           "bow_short_side": 40, "bow_scales": (1, 2), "bow_k": 10, "bow_alpha": 20, "bow_dict_images": 10,
-           "bow_layers": (1, 2), "bow_lambdas": (0.1,)},
-    data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/cifar-10-batches-py", "data/sun"))
+@dataclass(frozen=True)
+class EnsembleConfig:
+    top_pairs: int = 6                # most confused validation pairs named in the text
+
+
+@dataclass(frozen=True)
+class CifarConfig:
+    limit: int = 0                    # 0: every training image; smoke: a slice of train and test
+    holdout: int = 2000               # validation images held out of train (stratified), for choices
+    widths: tuple[int, ...] = (16, 32, 64, 128)   # ResNet-9 layout at 1/4 width: CPU-sized
+    epochs: int = 12                  # sized to ~4 minutes on 2 cores; dev: 10 -> 83.4 %, 14 -> 84.5 % valid
+    batch: int = 128
+    lr: float = 0.2                   # SGD one-cycle peak (Nesterov); dev: 0.1 -0.3, 0.4 -2.6 points
+    weight_decay: float = 1e-3        # dev: +1 point over 5e-4
+    pad: int = 4                      # random crops of the image reflect-padded by 4 px, plus flips
+
+
+@dataclass(frozen=True)
+class SunSplitConfig:
+    per_class: int = 0                # 0: every image; smoke: this many per class and split
+    holdout: float = 0.15             # share of each class's training images held out for validation
+
+
+@dataclass(frozen=True)
+class SunCnnConfig:
+    load: int = 96                    # decoded size (short side, centre crop) that augmentation crops from
+    size: int = 64                    # network input; dev: 96 px from 128 +2 points for 2.25x the compute
+    min_scale: float = 0.35           # smallest crop area share; dev: 0.2 -> -2 points
+    widths: tuple[int, ...] = (16, 32, 64, 128)   # dev: 2x and 4x the compute no better (88 % valid)
+    epochs: int = 60                  # dev: 120 no better
+    batch: int = 64
+    lr: float = 0.1                   # SGD one-cycle peak; dev: 0.05 and 0.2 both ~1.5 points lower
+    weight_decay: float = 5e-4
+    dropout: float = 0.0              # before the linear layer; dev: 0.3 no better
+
+
+@dataclass(frozen=True)
+class BowConfig:
+    short_side: int = 96              # images shrunk before filtering: the filter bank dominates the run time
+    scales: tuple[float, ...] = (1, 2, 4, 8, 8 * SQRT2)   # HW1's five scales
+    k: int = 100                      # dictionary size; dev: 50 and 200 lower with nearest neighbour
+    alpha: int = 100                  # random pixels per image for k-means
+    dict_images: int = 300            # training images sampled for the dictionary
+    layers: tuple[int, ...] = (1, 2, 3)     # pyramid depths compared on validation
+    lambdas: tuple[float, ...] = (0.01, 0.1, 1.0)   # kernel-ridge regularisers compared on validation
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -100,73 +116,24 @@ def first_reaching(history, threshold: float) -> dict:
     return {"epoch": None if hit is None else hit + 1, "seconds": None if hit is None else history.seconds[hit]}
 
 
-def summary(history) -> dict:
+def summary(history: History) -> dict:
+    """The curves and the numbers the text quotes from them."""
     h = history.as_dict()
-    best = int(np.argmax(h["valid_acc"]))
+    best, lowest = int(np.argmax(h["valid_acc"])), int(np.argmin(h["valid_loss"]))
     return {"history": h, "final_valid": h["valid_acc"][-1], "final_train": h["train_acc"][-1],
-            "best_valid": h["valid_acc"][best], "best_epoch": best + 1, "train_seconds": h["seconds"][-1]}
+            "best_valid": h["valid_acc"][best], "best_epoch": best + 1, "train_seconds": h["seconds"][-1],
+            "lowest_valid_loss": h["valid_loss"][lowest], "lowest_valid_loss_epoch": lowest + 1}
 
 
 # ---------------------------------------------------------------- 6.1.1 / 6.1.2 NIST36
-def nist_data(ctx: Context) -> dict:
+def nist_data(ctx: Context, limit: int) -> dict:
+    """{"train", "valid"}: (x (N, 1024) float rows, y (N,) labels) tensors, a seeded slice when limit > 0."""
     out = {}
     for split in ("train", "valid"):
         x, y = load_nist36(ctx.data_root, split)
-        keep = seeded_subset(len(x), ctx.config.nist_limit, ctx.seed)
+        keep = seeded_subset(len(x), limit, ctx.seed)
         out[split] = (torch.tensor(x[keep]), torch.from_numpy(y[keep].argmax(1)))
     return out
-
-
-def train_fc(ctx: Context, data: dict, device) -> tuple[NistFC, dict]:
-    cfg, gen = ctx.config, seed_everything(ctx.seed)
-    model = NistFC(cfg.fc_hidden, cfg.fc_dropout).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.fc_lr, weight_decay=cfg.fc_weight_decay)
-
-    def shift(x):                                             # (B, 1024) rows -> shifted rows, white padding
-        return random_crop(x.reshape(-1, 1, 32, 32), cfg.fc_shift, gen, fill=1.0).reshape(-1, 1024)
-
-    sched = one_cycle(opt, cfg.fc_lr, cfg.fc_epochs, len(data["train"][0]), cfg.fc_batch) if cfg.fc_one_cycle else None
-    hist = fit(model, data["train"], data["valid"], epochs=cfg.fc_epochs, batch_size=cfg.fc_batch, optimizer=opt,
-               device=device, generator=gen, augment=shift if cfg.fc_shift else None, show=ctx.progress,
-               desc="6.1.1 FC", scheduler=sched, step_scheduler_per_batch=True)
-    return model, {**summary(hist), "parameters": count_parameters(model), "reach_90": first_reaching(hist, 0.9)}
-
-
-def train_cnn_member(ctx: Context, train, valid, device, seed: int) -> tuple[NistCNN, object]:
-    """One NistCNN from seed `seed` on (N, 1, 32, 32) images; returns the model and its History."""
-    cfg, gen = ctx.config, seed_everything(seed)
-    model = NistCNN(cfg.cnn_widths, cfg.cnn_dropout).to(device).to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.cnn_lr, weight_decay=cfg.cnn_weight_decay)
-    augment = (lambda b: random_crop(b, cfg.cnn_shift, gen, fill=0.0)) if cfg.cnn_shift else None
-    if cfg.cnn_rotate:
-        augment = lambda b: random_affine(b, gen, cfg.cnn_rotate, 0.1, cfg.cnn_shift)
-    hist = fit(model, train, valid, epochs=cfg.cnn_epochs, batch_size=cfg.cnn_batch, optimizer=opt, device=device,
-               generator=gen, scheduler=one_cycle(opt, cfg.cnn_lr, cfg.cnn_epochs, len(train[0]), cfg.cnn_batch),
-               step_scheduler_per_batch=True, show=ctx.progress, desc=f"6.1.2 CNN {seed - ctx.seed + 1}",
-               augment=augment, label_smoothing=cfg.cnn_label_smoothing)
-    return model, hist
-
-
-def train_nist_cnn(ctx: Context, data: dict, device) -> tuple[NistEnsemble, dict]:
-    """cnn_members CNNs from seeds seed, seed + 1, ...; the ensemble averages their probabilities.
-
-    The summary (curves, reach-90 %) is the first member's, the one network the FC is compared with; the
-    ensemble's validation accuracy is `final_valid`, each member's is in `members_valid`.
-    """
-    cfg = ctx.config
-    train, valid = ((nist_rows_to_images(x), y) for x, y in (data["train"], data["valid"]))
-    ensemble = NistEnsemble(cfg.cnn_members, widths=cfg.cnn_widths, dropout=cfg.cnn_dropout).to(device)
-    histories = []
-    for k in range(cfg.cnn_members):
-        ensemble.members[k], hist = train_cnn_member(ctx, train, valid, device, ctx.seed + k)
-        histories.append(hist)
-    _, ens_acc, _ = evaluate(ensemble, *valid, device)
-    first = summary(histories[0])
-    return ensemble, {**first, "parameters": count_parameters(ensemble.members[0]), "reach_90":
-                      first_reaching(histories[0], 0.9), "single_valid": first["final_valid"], "final_valid": ens_acc,
-                      "members": cfg.cnn_members, "members_valid": [h.valid_acc[-1] for h in histories],
-                      "train_seconds": sum(h.seconds[-1] for h in histories),
-                      "member_seconds": first["train_seconds"]}
 
 
 AMBIGUOUS = (("O", "0"), ("I", "1"))    # pairs EMNIST writers draw alike
@@ -186,101 +153,189 @@ def nist_errors(model, x: torch.Tensor, y: torch.Tensor, device, top: int = 6) -
             "merged_accuracy": float(np.mean(merge[pred] == merge[y]))}
 
 
+def train_fc(ctx: Context) -> Result:
+    """6.1.1: the Q3 network in torch, Adam with a one-cycle rate, on randomly shifted rows."""
+    torch_threads()
+    cfg, device, gen = ctx.config, pick_device(ctx.device), seed_everything(ctx.seed)
+    data = nist_data(ctx, cfg.nist_limit)
+    model = NistFC(cfg.hidden, cfg.dropout).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def shift(x):                                             # (B, 1024) rows -> shifted rows, white padding
+        return random_crop(x.reshape(-1, 1, 32, 32), cfg.shift, gen, fill=1.0).reshape(-1, 1024)
+
+    sched = one_cycle(opt, cfg.lr, cfg.epochs, len(data["train"][0]), cfg.batch) if cfg.one_cycle else None
+    hist = fit(model, data["train"], data["valid"], epochs=cfg.epochs, batch_size=cfg.batch, optimizer=opt,
+               device=device, generator=gen, augment=shift if cfg.shift else None, show=ctx.progress,
+               desc="6.1.1 FC", scheduler=sched, step_scheduler_per_batch=True)
+    return Result({"fc": {**summary(hist), "parameters": count_parameters(model),
+                          "reach_90": first_reaching(hist, 0.9),
+                          "valid_errors": nist_errors(model, *data["valid"], device)}})
+
+
+def train_cnn_member(ctx: Context) -> Result:
+    """One NistCNN of the 6.1.2 ensemble, from seed + member, on upright (N, 1, 32, 32) images."""
+    torch_threads()
+    cfg, device = ctx.config, pick_device(ctx.device)
+    gen = seed_everything(ctx.seed + cfg.member)
+    train, valid = ((nist_rows_to_images(x), y) for x, y in nist_data(ctx, cfg.nist_limit).values())
+    model = NistCNN(cfg.widths, cfg.dropout).to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    augment = (lambda b: random_crop(b, cfg.shift, gen, fill=0.0)) if cfg.shift else None
+    if cfg.rotate:
+        augment = lambda b: random_affine(b, gen, cfg.rotate, 0.1, cfg.shift)      # noqa: E731
+    hist = fit(model, train, valid, epochs=cfg.epochs, batch_size=cfg.batch, optimizer=opt, device=device,
+               generator=gen, scheduler=one_cycle(opt, cfg.lr, cfg.epochs, len(train[0]), cfg.batch),
+               step_scheduler_per_batch=True, show=ctx.progress, desc=f"6.1.2 CNN {cfg.member + 1}",
+               augment=augment, label_smoothing=cfg.label_smoothing)
+    torch.save(model.cpu().state_dict(), ctx.path("member.pt"))
+    ctx.path("history.json").write_text(json.dumps(hist.as_dict()))
+    return Result()
+
+
+def nist_ensemble(ctx: Context) -> Result:
+    """6.1.2: the members' probabilities averaged; its validation errors, and the checkpoint Q4 reads.
+
+    The summary (curves, reach-90 %) is the first member's, the one network the FC is compared with; the
+    ensemble's validation accuracy is `final_valid`, each member's is in `members_valid`.
+    """
+    torch_threads()
+    device = pick_device(ctx.device)
+    members = [ctx.input(f"nist_cnn_{k}") for k in range(MEMBERS)]
+    kwargs = {"widths": tuple(members[0].config["widths"]), "dropout": members[0].config["dropout"]}
+    ensemble = NistEnsemble(MEMBERS, **kwargs)
+    for net, member in zip(ensemble.members, members):
+        net.load_state_dict(torch.load(member.path("member.pt"), weights_only=True))
+    ensemble = ensemble.to(device)
+    ensemble.members.to(memory_format=torch.channels_last)      # as trained: the same convolution kernels
+    histories = [History(**json.loads(m.path("history.json").read_text())) for m in members]
+    x, y = nist_data(ctx, members[0].config["nist_limit"])["valid"]     # the slice the members scored on
+    valid = nist_rows_to_images(x)
+    _, ens_acc, _ = evaluate(ensemble, valid, y, device)
+    first = summary(histories[0])
+    cnn = {**first, "parameters": count_parameters(ensemble.members[0]), "reach_90": first_reaching(histories[0], 0.9),
+           "single_valid": first["final_valid"], "final_valid": ens_acc, "members": MEMBERS,
+           "members_valid": [h.valid_acc[-1] for h in histories], "train_seconds": sum(h.seconds[-1] for h in histories),
+           "member_seconds": first["train_seconds"],
+           "valid_errors": nist_errors(ensemble, valid, y, device, ctx.config.top_pairs)}
+    save_nist36_cnn(ensemble.cpu().to(memory_format=torch.contiguous_format), ctx.path("q6_cnn_nist36.pt"),
+                    classes=LETTERS, valid_accuracy=ens_acc)
+    return Result({"cnn": cnn}, artifacts={"q6_cnn_nist36": "q6_cnn_nist36.pt"})
+
+
 # ---------------------------------------------------------------- 6.1.3 CIFAR-10
-def train_cifar(ctx: Context, device, x: np.ndarray, y: np.ndarray, fit_idx, hold_idx) -> tuple:
-    """Train on x[fit_idx] (N, 32, 32, 3) uint8 with crops and flips; validate on x[hold_idx] every epoch."""
-    cfg, gen = ctx.config, seed_everything(ctx.seed)
+def train_cifar(ctx: Context) -> Result:
+    """A ResNet-9 layout at quarter width: crops and flips, Nesterov SGD, one-cycle; chosen on a hold-out."""
+    torch_threads()
+    cfg, device, gen = ctx.config, pick_device(ctx.device), seed_everything(ctx.seed)
+    x, y, names = load_cifar(ctx.data_root, "train")
+    if cfg.limit:
+        x, y = x[:cfg.limit], y[:cfg.limit]
+    fit_idx, hold_idx = stratified_holdout(y, cfg.holdout / len(y), np.random.default_rng(ctx.seed))
     pixels = x[fit_idx].reshape(-1, 3) / 255.0                                   # (N * 1024, 3)
-    model = torch.nn.Sequential(Normalise(pixels.mean(0), pixels.std(0)), ResNetSmall(10, cfg.cifar_widths))
+    model = torch.nn.Sequential(Normalise(pixels.mean(0), pixels.std(0)), ResNetSmall(10, cfg.widths))
     model = model.to(device).to(memory_format=torch.channels_last)
-    opt = nesterov_sgd(model, cfg.cifar_lr, cfg.cifar_weight_decay)
-    augment = lambda b: random_flip(random_crop(b.float(), cfg.cifar_pad, gen), gen)
+    opt = nesterov_sgd(model, cfg.lr, cfg.weight_decay)
     yt = torch.from_numpy(y)
     hist = fit(model, (to_nchw(x[fit_idx]), yt[fit_idx]), (to_nchw(x[hold_idx]), yt[hold_idx]),
-               epochs=cfg.cifar_epochs, batch_size=cfg.cifar_batch, optimizer=opt, device=device, generator=gen,
-               scheduler=one_cycle(opt, cfg.cifar_lr, cfg.cifar_epochs, len(fit_idx), cfg.cifar_batch),
-               step_scheduler_per_batch=True, augment=augment, show=ctx.progress, desc="6.1.3 CIFAR-10")
-    return model, {**summary(hist), "parameters": count_parameters(model)}
-
-
-def cifar_part(ctx: Context, device) -> dict:
-    cfg = ctx.config
-    x, y, names = load_cifar(ctx.data_root, "train")
-    if cfg.cifar_limit:
-        x, y = x[:cfg.cifar_limit], y[:cfg.cifar_limit]
-    fit_idx, hold_idx = stratified_holdout(y, cfg.cifar_holdout / len(y), np.random.default_rng(ctx.seed))
-    model, out = train_cifar(ctx, device, x, y, fit_idx, hold_idx)
+               epochs=cfg.epochs, batch_size=cfg.batch, optimizer=opt, device=device, generator=gen,
+               scheduler=one_cycle(opt, cfg.lr, cfg.epochs, len(fit_idx), cfg.batch), step_scheduler_per_batch=True,
+               augment=lambda b: random_flip(random_crop(b.float(), cfg.pad, gen), gen), show=ctx.progress,
+               desc="6.1.3 CIFAR-10")
     x_te, y_te, _ = load_cifar(ctx.data_root, "test")
-    if cfg.cifar_limit:
-        x_te, y_te = x_te[:cfg.cifar_limit], y_te[:cfg.cifar_limit]
+    if cfg.limit:
+        x_te, y_te = x_te[:cfg.limit], y_te[:cfg.limit]
     _, test_acc, pred = evaluate(model, to_nchw(x_te), torch.from_numpy(y_te), device)      # the one test pass
     cm = confusion_matrix(y_te, pred, 10)
-    return {**out, "test_accuracy": test_acc, "names": list(names), "confusion": cm.tolist(),
-            "per_class": per_class_accuracy(cm), "n_train": len(fit_idx),
-            "n_valid": len(hold_idx), "n_test": len(y_te), "n_batch_files": len(cifar_batches(ctx.data_root))}
+    return Result({"cifar": {**summary(hist), "parameters": count_parameters(model), "test_accuracy": test_acc,
+                             "names": list(names), "confusion": cm.tolist(), "per_class": per_class_accuracy(cm),
+                             "taken_for": taken_for(cm, names), "largest_confusion": largest_confusion(cm, names),
+                             "n_train": len(fit_idx), "n_valid": len(hold_idx), "n_test": len(y_te),
+                             "n_batch_files": len(cifar_batches(ctx.data_root))}})
 
 
-# ---------------------------------------------------------------- 6.1.4 SUN-8: CNN from scratch
-def sun_tensors(ctx: Context, split: str, size: int) -> tuple[torch.Tensor, np.ndarray, tuple[str, ...]]:
-    """(x (N, 3, size, size) uint8 tensor, y (N,), names), cut to sun_per_class images per class in smoke runs."""
-    x, y, names = load_sun(ctx.data_root, split, size, ctx.config.sun_per_class)
-    return to_nchw(x), y, names
+def taken_for(cm: np.ndarray, names) -> list[dict]:
+    """Per true class, the class its images are most often taken for: [{"name", "count"}] (first of equals)."""
+    off = np.array(cm, copy=True)
+    np.fill_diagonal(off, -1)
+    return [{"name": names[int(j)], "count": int(off[i, j])} for i, j in enumerate(off.argmax(1))]
 
 
-def train_sun_cnn(ctx: Context, device, x: torch.Tensor, y: np.ndarray, fit_idx, hold_idx) -> tuple:
-    """Train on x[fit_idx] (N, 3, sun_load, sun_load) uint8 with random-resized crops; validate on x[hold_idx]."""
-    cfg, yt = ctx.config, torch.from_numpy(y)
+# ---------------------------------------------------------------- 6.1.4 SUN-8
+def sun_split(ctx: Context) -> Result:
+    """The stratified hold-out of SUN train that both SUN classifiers choose on."""
+    y = sun_labels(ctx.data_root, "train", ctx.config.per_class)
+    fit_idx, hold_idx = stratified_holdout(y, ctx.config.holdout, np.random.default_rng(ctx.seed))
+    np.savez(ctx.path("split.npz"), fit=fit_idx, hold=hold_idx)
+    return Result()
+
+
+def read_split(ctx: Context) -> tuple[np.ndarray, np.ndarray, int]:
+    """(fit indices, hold-out indices, images per class: 0 = all) of the SUN split part."""
+    split = ctx.input("sun_split")
+    with np.load(split.path("split.npz")) as a:
+        return a["fit"], a["hold"], split.config["per_class"]
+
+
+def train_sun_cnn(ctx: Context) -> Result:
+    """A scene CNN from scratch on random-resized crops of `load`-pixel images; evaluated at `size` pixels."""
+    torch_threads()
+    cfg, device = ctx.config, pick_device(ctx.device)
+    fit_idx, hold_idx, per_class = read_split(ctx)
+    x, y, names = load_sun(ctx.data_root, "train", cfg.load, per_class)
+    x, yt = to_nchw(x), torch.from_numpy(y)
     flat = x[fit_idx].permute(1, 0, 2, 3).reshape(3, -1).float() / 255          # (3, pixels) of the fit split
     gen = seed_everything(ctx.seed)
     model = torch.nn.Sequential(Normalise(flat.mean(1), flat.std(1)),
-                                ResNetSmall(int(y.max()) + 1, cfg.sun_widths, stem_stride=2, dropout=cfg.sun_dropout))
+                                ResNetSmall(int(y.max()) + 1, cfg.widths, stem_stride=2, dropout=cfg.dropout))
     model = model.to(device).to(memory_format=torch.channels_last)
-    opt = nesterov_sgd(model, cfg.sun_lr, cfg.sun_weight_decay)
-    augment = lambda b: random_resized_crop(b.float(), cfg.sun_size, gen, cfg.sun_min_scale)
-    hist = fit(model, (x[fit_idx], yt[fit_idx]), (resize(x[hold_idx], cfg.sun_size), yt[hold_idx]),
-               epochs=cfg.sun_epochs, batch_size=cfg.sun_batch, optimizer=opt, device=device, generator=gen,
-               scheduler=one_cycle(opt, cfg.sun_lr, cfg.sun_epochs, len(fit_idx), cfg.sun_batch),
-               step_scheduler_per_batch=True, augment=augment, show=ctx.progress, desc="6.1.4 SUN CNN")
-    return model, {**summary(hist), "parameters": count_parameters(model)}
-
-
-def sun_cnn_part(ctx: Context, device, fit_idx: np.ndarray, hold_idx: np.ndarray) -> dict:
-    x, y, names = sun_tensors(ctx, "train", ctx.config.sun_load)
-    model, out = train_sun_cnn(ctx, device, x, y, fit_idx, hold_idx)
-    x_te, y_te, _ = sun_tensors(ctx, "test", ctx.config.sun_load)
-    _, test_acc, pred = evaluate(model, resize(x_te, ctx.config.sun_size), torch.from_numpy(y_te), device)   # once
+    opt = nesterov_sgd(model, cfg.lr, cfg.weight_decay)
+    hist = fit(model, (x[fit_idx], yt[fit_idx]), (resize(x[hold_idx], cfg.size), yt[hold_idx]),
+               epochs=cfg.epochs, batch_size=cfg.batch, optimizer=opt, device=device, generator=gen,
+               scheduler=one_cycle(opt, cfg.lr, cfg.epochs, len(fit_idx), cfg.batch), step_scheduler_per_batch=True,
+               augment=lambda b: random_resized_crop(b.float(), cfg.size, gen, cfg.min_scale), show=ctx.progress,
+               desc="6.1.4 SUN CNN")
+    x_te, y_te, _ = load_sun(ctx.data_root, "test", cfg.load, per_class)
+    _, test_acc, pred = evaluate(model, resize(to_nchw(x_te), cfg.size), torch.from_numpy(y_te), device)   # once
     cm = confusion_matrix(y_te, pred, len(names))
-    return {**out, "test_accuracy": test_acc, "names": list(names), "n_test": len(y_te), "n_fit": len(fit_idx),
-            "n_valid": len(hold_idx), "confusion": cm.tolist(), "per_class": per_class_accuracy(cm)}
+    return Result({"sun": {**summary(hist), "parameters": count_parameters(model), "test_accuracy": test_acc,
+                           "names": list(names), "n_test": len(y_te), "n_fit": len(fit_idx), "n_valid": len(hold_idx),
+                           "confusion": cm.tolist(), "per_class": per_class_accuracy(cm),
+                           "largest_confusion": largest_confusion(cm, names)}})
 
 
-# ---------------------------------------------------------------- 6.1.4 SUN-8: HW1 bag of words + SPM
 def bow_wordmaps(ctx: Context, images: list, dictionary: np.ndarray, desc: str) -> list[np.ndarray]:
-    scales = ctx.config.bow_scales
+    scales = ctx.config.scales
     return [bow_spm.get_visual_words(bow_spm.extract_filter_responses(im, scales), dictionary)
             for im in progress(images, ctx.progress, desc)]
 
 
-def bow_part(ctx: Context, fit_idx: np.ndarray, hold_idx: np.ndarray) -> dict:
+def sun_bow(ctx: Context) -> Result:
+    """HW1 reproduced: filter bank, k-means dictionary, spatial pyramid; classifier chosen on the hold-out."""
     cfg, rng = ctx.config, np.random.default_rng(ctx.seed + 1)
-    images, y = load_sun_whole(ctx.data_root, "train", cfg.bow_short_side, cfg.sun_per_class)
-    test_images, y_te = load_sun_whole(ctx.data_root, "test", cfg.bow_short_side, cfg.sun_per_class)
-    sample = rng.choice(fit_idx, min(cfg.bow_dict_images, len(fit_idx)), replace=False)
-    responses = [bow_spm.extract_filter_responses(images[i], cfg.bow_scales) for i in sample]
-    dictionary = bow_spm.compute_dictionary(responses, cfg.bow_k, cfg.bow_alpha, rng)
+    fit_idx, hold_idx, per_class = read_split(ctx)
+    images, y = load_sun_whole(ctx.data_root, "train", cfg.short_side, per_class)
+    test_images, y_te = load_sun_whole(ctx.data_root, "test", cfg.short_side, per_class)
+    sample = rng.choice(fit_idx, min(cfg.dict_images, len(fit_idx)), replace=False)
+    responses = [bow_spm.extract_filter_responses(images[i], cfg.scales) for i in sample]
+    dictionary = bow_spm.compute_dictionary(responses, cfg.k, cfg.alpha, rng)
     del responses
     maps = bow_wordmaps(ctx, images, dictionary, "BoW train")
     maps_te = bow_wordmaps(ctx, test_images, dictionary, "BoW test")
     rows = bow_spm.validation_grid([maps[i] for i in fit_idx], y[fit_idx], [maps[i] for i in hold_idx], y[hold_idx],
-                                   cfg.bow_k, cfg.bow_layers, cfg.bow_lambdas)
+                                   cfg.k, cfg.layers, cfg.lambdas)
     best = max(rows, key=lambda r: r["valid_accuracy"])          # first of equals: NN, then shallower, smaller lam
-    pred = bow_spm.classify([maps[i] for i in fit_idx], y[fit_idx], maps_te, cfg.bow_k, best)   # the one test pass
+    pred = bow_spm.classify([maps[i] for i in fit_idx], y[fit_idx], maps_te, cfg.k, best)   # the one test pass
     cm = confusion_matrix(y_te, pred, int(y.max()) + 1)
-    return {"validation": rows, "chosen": best, "test_accuracy": float(np.mean(pred == y_te)),
-            "confusion": cm.tolist(), "per_class": per_class_accuracy(cm),
-            "feature_dim": cfg.bow_k * (4 ** (best["layers"] + 1) - 1) // 3,
-            "filters": 12 * len(cfg.bow_scales), "dict_pixels": cfg.bow_alpha * len(sample),
-            "example": {"image": images[fit_idx[0]], "wordmap": maps[fit_idx[0]]}}
+    np.savez(ctx.path("example.npz"), image=images[fit_idx[0]], wordmap=maps[fit_idx[0]])
+    by_depth = {layers: max(r["valid_accuracy"] for r in rows if r["layers"] == layers) for layers in cfg.layers}
+    return Result({"bow": {"validation": rows, "chosen": best, "test_accuracy": float(np.mean(pred == y_te)),
+                           "confusion": cm.tolist(), "per_class": per_class_accuracy(cm),
+                           "largest_confusion": largest_confusion(cm, SUN_CLASSES),
+                           "nearest_neighbour_best": max(r["valid_accuracy"] for r in rows if r["lam"] is None),
+                           "best_by_depth": {str(k): v for k, v in by_depth.items()},
+                           "feature_dim": cfg.k * (4 ** (best["layers"] + 1) - 1) // 3,
+                           "filters": 12 * len(cfg.scales), "dict_pixels": cfg.alpha * len(sample)}})
 
 
 # ---------------------------------------------------------------- figures
@@ -323,7 +378,7 @@ def confusion_figure(ctx: Context, mats: list[tuple[str, list]], names: list[str
                   "from scratch (left) and the reproduced HW1 bag of words with spatial pyramid (right).")
 
 
-def wordmap_figure(ctx: Context, example: dict, k: int) -> Figure:
+def wordmap_figure(ctx: Context, example, k: int) -> Figure:
     fig, (a, b) = plt.subplots(1, 2, figsize=(5.6, 2.4))
     a.imshow(example["image"])
     b.imshow(example["wordmap"], cmap="nipy_spectral", vmin=0, vmax=k - 1, interpolation="nearest")
@@ -333,54 +388,62 @@ def wordmap_figure(ctx: Context, example: dict, k: int) -> Figure:
                   f"A training scene and its visual-word map ({k} words; each colour is one word).")
 
 
-# ---------------------------------------------------------------- run
-def timed(fn, *args):
-    """(fn(*args), seconds, 1-minute load average at the end): timings on a shared machine need the load."""
-    start = time.perf_counter()
-    out = fn(*args)
-    return out, (time.perf_counter() - start, os.getloadavg()[0])
+def sun_compare(ctx: Context) -> Result:
+    """The scene CNN against the bag of words: the test gap and the classes where the bag of words wins."""
+    sun, bow = ctx.input("sun_cnn").metrics["sun"], ctx.input("sun_bow").metrics["bow"]
+    return Result({"sun_vs_bow": {
+        "test_gap": sun["test_accuracy"] - bow["test_accuracy"],
+        "bow_better_classes": [n for n, a, b in zip(sun["names"], sun["per_class"], bow["per_class"]) if b > a]}})
 
 
-def run(ctx: Context) -> Result:
-    torch.set_num_threads(min(2, torch.get_num_threads()))   # at most 2 (shared cores); a caller may ask fewer
-    start, load_before = time.perf_counter(), os.getloadavg()[0]   # the CPU is shared: say how busy it was
-    cfg, device = ctx.config, pick_device(ctx.device)
-    nist = nist_data(ctx)
-    (fc_model, fc), t_fc = timed(train_fc, ctx, nist, device)
-    (cnn_model, cnn), t_cnn = timed(train_nist_cnn, ctx, nist, device)
-    fc["valid_errors"] = nist_errors(fc_model, *nist["valid"], device)
-    cnn["valid_errors"] = nist_errors(cnn_model, nist_rows_to_images(nist["valid"][0]), nist["valid"][1], device)
-    save_nist36_cnn(cnn_model.cpu().to(memory_format=torch.contiguous_format), ctx.path("q6_cnn_nist36.pt"),
-                    classes=LETTERS, valid_accuracy=cnn["final_valid"])
-    cifar, t_cifar = timed(cifar_part, ctx, device)
-    y_sun = sun_labels(ctx.data_root, "train", cfg.sun_per_class)
-    fit_idx, hold_idx = stratified_holdout(y_sun, cfg.sun_holdout, np.random.default_rng(ctx.seed))
-    sun, t_sun = timed(sun_cnn_part, ctx, device, fit_idx, hold_idx)
-    bow, t_bow = timed(bow_part, ctx, fit_idx, hold_idx)
-    example = bow.pop("example")
-    figures = [
-        curves_figure(ctx, [("FC", fc["history"]), ("CNN", cnn["history"])], "q6_1-nist-curves", "nist_curves.png",
-                      "NIST36: the Q3 network in PyTorch (FC) and the CNN. Accuracy and cross-entropy per epoch "
-                      "(dashed: training batches as seen, with augmentation, and for the CNN with label smoothing, which "
-                      "keeps its training loss well above zero; solid: validation), and validation "
-                      "accuracy against training time (dotted line: 90 %).", by_seconds=True),
-        curves_figure(ctx, [("CIFAR-10", cifar["history"])], "q6_1-cifar-curves", "cifar_curves.png",
-                      "CIFAR-10: accuracy and loss per epoch on the augmented training batches (dashed) and on the "
-                      "held-out validation images (solid)."),
+def draw_nist(ctx: Context) -> Result:
+    fc, cnn = ctx.input("nist_fc").metrics["fc"], ctx.input("nist_cnn").metrics["cnn"]
+    return Result(figures=[curves_figure(
+        ctx, [("FC", fc["history"]), ("CNN", cnn["history"])], "q6_1-nist-curves", "nist_curves.png",
+        "NIST36: the Q3 network in PyTorch (FC) and the CNN. Accuracy and cross-entropy per epoch "
+        "(dashed: training batches as seen, with augmentation, and for the CNN with label smoothing, which "
+        "keeps its training loss well above zero; solid: validation), and validation "
+        "accuracy against training time (dotted line: 90 %).", by_seconds=True)])
+
+
+def draw_cifar(ctx: Context) -> Result:
+    cifar = ctx.input("cifar").metrics["cifar"]
+    return Result(figures=[curves_figure(
+        ctx, [("CIFAR-10", cifar["history"])], "q6_1-cifar-curves", "cifar_curves.png",
+        "CIFAR-10: accuracy and loss per epoch on the augmented training batches (dashed) and on the "
+        "held-out validation images (solid).")])
+
+
+def draw_sun(ctx: Context) -> Result:
+    sun, bow = ctx.input("sun_cnn").metrics["sun"], ctx.input("sun_bow")
+    with np.load(bow.path("example.npz")) as example:
+        wordmap = wordmap_figure(ctx, example, bow.config["k"])
+    return Result(figures=[
         curves_figure(ctx, [("SUN CNN", sun["history"])], "q6_1-sun-curves", "sun_curves.png",
                       "SUN-8 CNN from scratch: accuracy and loss per epoch on augmented training crops (dashed) "
                       "and on the held-out validation images (solid)."),
-        confusion_figure(ctx, [("CNN from scratch", sun["confusion"]), ("HW1 BoW + SPM", bow["confusion"])],
+        confusion_figure(ctx, [("CNN from scratch", sun["confusion"]), ("HW1 BoW + SPM", bow.metrics["bow"]["confusion"])],
                          sun["names"]),
-        wordmap_figure(ctx, example, cfg.bow_k),
-    ]
-    timing = {"fc": t_fc, "cnn": t_cnn, "cifar": t_cifar, "sun_cnn": t_sun, "sun_bow": t_bow}
-    seconds, load = {k: t for k, (t, _) in timing.items()}, {k: a for k, (_, a) in timing.items()}
-    metrics = {"fc_valid_accuracy": fc["final_valid"], "cnn_valid_accuracy": cnn["final_valid"],
-               "cifar_test_accuracy": cifar["test_accuracy"], "sun_test_accuracy": sun["test_accuracy"],
-               "sun_bow_test_accuracy": bow["test_accuracy"],
-               "seconds": {**seconds, "total": time.perf_counter() - start},     # data, parts and figures
-               "fc": fc, "cnn": cnn, "cifar": cifar, "sun": sun, "bow": bow, "device": str(device),
-               "threads": torch.get_num_threads(), "load_average": {"start": load_before, **load},
-               "cpus": os.cpu_count(), "config": {k: v for k, v in vars(cfg).items()}}
-    return Result(metrics, figures, artifacts={"q6_cnn_nist36": "q6_cnn_nist36.pt"})
+        wordmap])
+
+
+SECTION = Section(id="q6_1", title="Q6.1 PyTorch: NIST36, CIFAR-10 and SUN scenes", template="q6_1.md.j2", parts=(
+    Part("nist_fc", train_fc, FcConfig, smoke={"nist_limit": 600, "epochs": 2}, data=NIST36, torch=True),
+    *(Part(f"nist_cnn_{k}", train_cnn_member, CnnConfig, smoke={"nist_limit": 600, "epochs": 2}, fixed={"member": k},
+           data=NIST36, torch=True) for k in range(MEMBERS)),
+    Part("nist_cnn", nist_ensemble, EnsembleConfig, data=NIST36, torch=True,
+         reads=tuple(f"nist_cnn_{k}" for k in range(MEMBERS))),
+    Part("cifar", train_cifar, CifarConfig, smoke={"limit": 600, "holdout": 200, "epochs": 1},
+         data=("data/cifar-10-batches-py",), torch=True),
+    Part("sun_split", sun_split, SunSplitConfig, smoke={"per_class": 6}, data=("data/sun",)),
+    Part("sun_cnn", train_sun_cnn, SunCnnConfig, smoke={"load": 40, "size": 32, "epochs": 2}, data=("data/sun",),
+         reads=("sun_split",), torch=True),
+    Part("sun_bow", sun_bow, BowConfig,
+         smoke={"short_side": 40, "scales": (1, 2), "k": 10, "alpha": 20, "dict_images": 10, "layers": (1, 2),
+                "lambdas": (0.1,)},
+         data=("data/sun",), reads=("sun_split",)),
+    Part("sun_compare", sun_compare, reads=("sun_cnn", "sun_bow")),
+    Part("nist_figures", draw_nist, reads=("nist_fc", "nist_cnn")),
+    Part("cifar_figures", draw_cifar, reads=("cifar",)),
+    Part("sun_figures", draw_sun, reads=("sun_cnn", "sun_bow")),
+))

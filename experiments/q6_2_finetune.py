@@ -3,11 +3,13 @@ the same pretrained features on the SUN-8 scenes of Q6.1.4.
 
 Frozen features are computed once per image (and its mirror image), so training the classifier, and then the
 last fire modules, runs on cached 13x13 maps in seconds on a CPU. Every choice is made on `val` (Flowers) or on
-a held-out part of SUN train; each test set is evaluated once, with the chosen model.
+a held-out part of SUN train; each test set is evaluated once, with the chosen model. Each of the three
+trainings is a part of its own, seeded on its own; a cheap part compares them and another draws them.
 """
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -22,12 +24,15 @@ from hw5.pytorch.models import ToFloat, scratch_net
 from hw5.pytorch.schedules import one_cycle
 from hw5.pytorch.squeezenet import WEIGHTS, SqueezeNet, extract, imagenet_normalise, load_features, make_classifier
 from hw5.pytorch.train import count_parameters, evaluate, fit_best, linear_probe, pick_device, seed_everything
-from hw5.pytorch.transforms import random_brightness, random_resized_crop, resize
-from reportkit.result import Context, Figure, Result, Section
+from hw5.pytorch.transforms import random_brightness, random_resized_crop, resize, to_nchw
+from hw5.runtime import torch_threads
+from reportkit.section import Context, Figure, Part, Result, Section
+
+FLOWERS = "data/oxford-flowers17"
 
 
 @dataclass(frozen=True)
-class Config:
+class FinetuneConfig:
     image_size: int = 224          # SqueezeNet's ImageNet input; the shared images have a short side of 224 px
     per_class: int = 0             # images per class and split (0: all); the smoke profile uses a few
     head_epochs: int = 15          # the head's best val epoch was 9 in a full run, within 1-2 images after ~8
@@ -37,36 +42,42 @@ class Config:
     fire_modules: int = 2          # stage 2 also trains features.11 and .12, the most ImageNet-specific modules
     fire_epochs: int = 2           # the best val epoch was 1 or 2 in two runs; ~10 CPU-s per epoch
     fire_lr: float = 1e-4          # 10x below the head's rate: the pretrained filters should move only a little
-    scratch_load: int = 96         # decoded short side for the scratch net; random crops are resampled from it
-    scratch_size: int = 64         # the scratch net's input: 64 px keeps an epoch at a few seconds on 2 cores
-    scratch_width: int = 32        # channels of the first conv, doubled at each of the 4 conv blocks
-    scratch_epochs: int = 40       # val accuracy levels off after ~33 (two runs); ~4 CPU-s per epoch
-    scratch_lr: float = 3e-3       # one-cycle AdamW peak rate
-    scratch_min_scale: float = 0.25  # random crops cover 25-100 % of the image's area ...
-    scratch_max_aspect: float = math.exp(0.2)   # ... with an aspect ratio within about +-20 %
-    scratch_brightness: float = 0.2  # and a brightness change of up to +-20 %
-    scratch_batch: int = 32        # ~21 steps per epoch on 680 images
-    sun_holdout: float = 0.2       # share of SUN train held out to choose the linear classifier's L2 strength
-    sun_weight_decays: tuple = (1e-4, 1e-3, 1e-2, 1e-1)  # L2 strengths tried for the SUN linear classifier
-    sun_steps: int = 300           # full-batch Adam steps for the linear classifier on 512-d pooled features
+
+
+@dataclass(frozen=True)
+class ScratchConfig:
+    per_class: int = 0
+    load: int = 96                 # decoded short side; random crops are resampled from it
+    size: int = 64                 # the network's input: 64 px keeps an epoch at a few seconds on 2 cores
+    width: int = 32                # channels of the first conv, doubled at each of the 4 conv blocks
+    epochs: int = 40               # val accuracy levels off after ~33 (two runs); ~4 CPU-s per epoch
+    lr: float = 3e-3               # one-cycle AdamW peak rate
+    weight_decay: float = 5e-4
+    batch: int = 32                # ~21 steps per epoch on 680 images
+    min_scale: float = 0.25        # random crops cover 25-100 % of the image's area ...
+    max_aspect: float = math.exp(0.2)   # ... with an aspect ratio within about +-20 %
+    brightness: float = 0.2        # and a brightness change of up to +-20 %
+
+
+@dataclass(frozen=True)
+class SunProbeConfig:
+    image_size: int = 224
+    per_class: int = 0
+    holdout: float = 0.2           # share of SUN train held out to choose the linear classifier's L2 strength
+    weight_decays: tuple = (1e-4, 1e-3, 1e-2, 1e-1)  # L2 strengths tried for the SUN linear classifier
+    steps: int = 300               # full-batch Adam steps for the linear classifier on 512-d pooled features
+
+
+@dataclass(frozen=True)
+class FiguresConfig:
     grid_images: int = 24          # test images shown with their predictions
 
 
-SECTION = Section(
-    id="q6_2", title="Q6.2 Fine-tuning SqueezeNet 1.1 on Flowers-17", template="q6_2.md.j2", config=Config,
-    smoke={"image_size": 112, "per_class": 2, "head_epochs": 2, "fire_epochs": 1, "scratch_load": 112,
-           "scratch_size": 32, "scratch_width": 8, "scratch_epochs": 2, "sun_steps": 5, "grid_images": 8},
-    data=(WEIGHTS, "data/oxford-flowers17", "data/sun"),
-)
-
-
-def load_split(ctx: Context, loader, split: str, size: int):
-    """(x (N, 3, size, size) uint8 tensor, y (N,) int64 tensor, names), cut to per_class images per class."""
-    x, y, names = loader(ctx.data_root, split, size)
-    if ctx.config.per_class:
-        keep = np.concatenate([np.flatnonzero(y == c)[:ctx.config.per_class] for c in np.unique(y)])
-        x, y = x[keep], y[keep]
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))), torch.from_numpy(y), names
+def load_split(ctx: Context, loader, split: str, size: int, per_class: int | None = None):
+    """(x (N, 3, size, size) uint8 tensor, y (N,) int64 tensor, names) of a Flowers or SUN split, decoding only
+    per_class images per class (the part's own config.per_class unless given; 0: all)."""
+    x, y, names = loader(ctx.data_root, split, size, ctx.config.per_class if per_class is None else per_class)
+    return to_nchw(x), torch.from_numpy(y), names
 
 
 def cache_maps(net: SqueezeNet, images: dict, device, stop: int) -> dict:
@@ -106,51 +117,84 @@ def pretrained_flowers(ctx: Context, net: SqueezeNet, flowers: dict, device, gen
             "map_shape": list(maps["test"]["final"].shape[1:])}                  # (512, side, side)
 
 
-def scratch_flowers(ctx: Context, device, gen) -> dict:
-    """The from-scratch CNN on augmented low-resolution crops; best val epoch kept; test once."""
-    cfg, t0 = ctx.config, time.perf_counter()
-    (x_tr, y_tr, _), (x_va, y_va, _), (x_te, y_te, _) = (load_split(ctx, load_flowers, s, cfg.scratch_load)
+def finetune(ctx: Context) -> Result:
+    """SqueezeNet 1.1 with ImageNet features and the handout's new head, fine-tuned on Flowers-17."""
+    torch_threads()
+    cfg, device = ctx.config, pick_device(ctx.device)
+    gen = seed_everything(ctx.seed)
+    net = load_features(SqueezeNet(1000), ctx.data(WEIGHTS)).to(device)
+    flowers = {s: load_split(ctx, load_flowers, s, cfg.image_size) for s in ("train", "val", "test")}
+    names = flowers["train"][2]
+    flowers = {**{s: flowers[s][:2] for s in ("train", "val", "test")}, "names": names}
+    pre = pretrained_flowers(ctx, net, flowers, device, gen)
+    y = flowers["test"][1].numpy()
+    np.save(ctx.path("pred.npy"), pre["pred"])
+    np.save(ctx.path("y_test.npy"), y)
+    ctx.path("history.json").write_text(json.dumps(pre["stages"]))
+    stages = {k: {m: v[m] for m in ("best_epoch", "best_valid_acc", "best_train_acc")} | {"epochs": len(v["valid_acc"])}
+              for k, v in pre["stages"].items()}
+    n_val = len(flowers["val"][1])
+    return Result({"finetune_test_accuracy": pre["test_accuracy"], "finetune": {
+        "chosen": pre["chosen"], "stages": stages, "trainable": pre["trainable"], "map_shape": pre["map_shape"],
+        "valid_accuracy": stages[pre["chosen"]]["best_valid_acc"], "test_errors": int(np.sum(pre["pred"] != y)),
+        "fire_gain_images": round((stages["fire"]["best_valid_acc"] - stages["head"]["best_valid_acc"]) * n_val),
+        "seconds": pre["seconds"]},
+        "classes": list(names), "n_classes": len(names), "n_test": len(y), "n_train": len(flowers["train"][1]),
+        "n_val": n_val, "squeezenet_parameters": count_parameters(SqueezeNet(len(names)))})
+
+
+def scratch(ctx: Context) -> Result:
+    """The network from scratch on augmented low-resolution crops; best val epoch kept; test once."""
+    torch_threads()
+    cfg, device, t0 = ctx.config, pick_device(ctx.device), time.perf_counter()
+    gen = seed_everything(ctx.seed)
+    (x_tr, y_tr, _), (x_va, y_va, _), (x_te, y_te, _) = (load_split(ctx, load_flowers, s, cfg.load)
                                                          for s in ("train", "val", "test"))
-    pixels = resize(x_tr, cfg.scratch_size) / 255.0                       # the statistics Normalise expects
-    model = scratch_net(cfg.scratch_width, int(y_tr.max()) + 1, pixels.mean((0, 2, 3)), pixels.std((0, 2, 3)))
+    pixels = resize(x_tr, cfg.size) / 255.0                               # the statistics Normalise expects
+    model = scratch_net(cfg.width, int(y_tr.max()) + 1, pixels.mean((0, 2, 3)), pixels.std((0, 2, 3)))
     model = model.to(device, memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.scratch_lr, weight_decay=5e-4)
-    sched = one_cycle(opt, cfg.scratch_lr, cfg.scratch_epochs, len(x_tr), cfg.scratch_batch, warmup=0.15)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = one_cycle(opt, cfg.lr, cfg.epochs, len(x_tr), cfg.batch, warmup=0.15)
 
     def augment(xb):                      # crops, mirror images and brightness, channels-last for the convolutions
-        crops = random_resized_crop(xb.float(), cfg.scratch_size, gen, cfg.scratch_min_scale, cfg.scratch_max_aspect)
-        return random_brightness(crops, gen, cfg.scratch_brightness).contiguous(memory_format=torch.channels_last)
+        crops = random_resized_crop(xb.float(), cfg.size, gen, cfg.min_scale, cfg.max_aspect)
+        return random_brightness(crops, gen, cfg.brightness).contiguous(memory_format=torch.channels_last)
 
-    model, hist = fit_best(model, (x_tr, y_tr), (resize(x_va, cfg.scratch_size), y_va), epochs=cfg.scratch_epochs,
-                           batch_size=cfg.scratch_batch, optimizer=opt, device=device, generator=gen,
-                           scheduler=sched, step_scheduler_per_batch=True,
-                           augment=augment,
-                           show=ctx.progress, desc="q6_2 scratch")
-    _, test_acc, pred = evaluate(model, resize(x_te, cfg.scratch_size), y_te, device, batch_size=256)
-    return {"history": hist, "test_accuracy": test_acc, "pred": pred, "parameters": count_parameters(model),
-            "seconds": time.perf_counter() - t0}
+    model, hist = fit_best(model, (x_tr, y_tr), (resize(x_va, cfg.size), y_va), epochs=cfg.epochs,
+                           batch_size=cfg.batch, optimizer=opt, device=device, generator=gen, scheduler=sched,
+                           step_scheduler_per_batch=True, augment=augment, show=ctx.progress, desc="q6_2 scratch")
+    _, test_acc, pred = evaluate(model, resize(x_te, cfg.size), y_te, device, batch_size=256)
+    np.save(ctx.path("pred.npy"), pred)
+    ctx.path("history.json").write_text(json.dumps(hist))
+    return Result({"scratch_test_accuracy": test_acc, "scratch": {
+        "best_epoch": hist["best_epoch"], "epochs": len(hist["valid_acc"]), "parameters": count_parameters(model),
+        "valid_accuracy": hist["best_valid_acc"], "best_train_acc": hist["best_train_acc"],
+        "test_errors": int(np.sum(pred != y_te.numpy())), "seconds": time.perf_counter() - t0}})
 
 
-def sun_pretrained(ctx: Context, net: SqueezeNet, device) -> dict:
+def sun_pretrained(ctx: Context) -> Result:
     """Average-pooled SqueezeNet features + softmax regression on SUN-8; L2 chosen on held-out train; test once."""
-    cfg, t0 = ctx.config, time.perf_counter()
+    torch_threads()
+    cfg, device, t0 = ctx.config, pick_device(ctx.device), time.perf_counter()
+    seed_everything(ctx.seed)
+    net = load_features(SqueezeNet(1000), ctx.data(WEIGHTS)).to(device)
     (x_tr, y_tr, names), (x_te, y_te, _) = (load_split(ctx, load_sun, s, cfg.image_size) for s in ("train", "test"))
     f_tr, f_te = (extract(net.features, x, device, prepare=imagenet_normalise().to(device)).mean((2, 3))
                   for x in (x_tr, x_te))                                                  # (N, 512) each
-    fit_i, hold_i = stratified_holdout(y_tr.numpy(), cfg.sun_holdout, np.random.default_rng(ctx.seed))
-    scores = {wd: linear_probe(f_tr[fit_i], y_tr[fit_i], f_tr[hold_i], y_tr[hold_i], wd, cfg.sun_steps, device)[0]
-              for wd in cfg.sun_weight_decays}
+    fit_i, hold_i = stratified_holdout(y_tr.numpy(), cfg.holdout, np.random.default_rng(ctx.seed))
+    scores = {wd: linear_probe(f_tr[fit_i], y_tr[fit_i], f_tr[hold_i], y_tr[hold_i], wd, cfg.steps, device)[0]
+              for wd in cfg.weight_decays}
     best_wd = max(scores, key=lambda wd: (scores[wd], -wd))        # ties: the weaker regulariser
-    test_acc, _ = linear_probe(f_tr, y_tr, f_te, y_te, best_wd, cfg.sun_steps, device)
-    return {"test_accuracy": test_acc, "holdout_accuracy": [{"weight_decay": k, "accuracy": v}
-                                                            for k, v in scores.items()],
-            "weight_decay": best_wd, "n_train": len(y_tr), "n_holdout": len(hold_i), "n_test": len(y_te),
-            "classes": list(names), "seconds": time.perf_counter() - t0}
+    test_acc, _ = linear_probe(f_tr, y_tr, f_te, y_te, best_wd, cfg.steps, device)
+    return Result({"sun_pretrained_test_accuracy": test_acc, "sun": {
+        "holdout_accuracy": [{"weight_decay": k, "accuracy": v} for k, v in scores.items()],
+        "weight_decay": best_wd, "n_train": len(y_tr), "n_holdout": len(hold_i), "n_test": len(y_te),
+        "classes": list(names), "seconds": time.perf_counter() - t0}})
 
 
-def curves_figure(ctx: Context, pre: dict, scratch: dict) -> Figure:
+def curves_figure(ctx: Context, stages: dict, scratch_history: dict) -> Figure:
     """Loss and accuracy per epoch: pretrained head, then its fire stage, and the scratch net (train dashed)."""
-    head, fire, sc = pre["stages"]["head"], pre["stages"]["fire"], scratch["history"]
+    head, fire, sc = stages["head"], stages["fire"], scratch_history
     fig, axes = plt.subplots(1, 2, figsize=(7.4, 2.8))
     for ax, key, label in ((axes[0], "loss", "cross-entropy"), (axes[1], "acc", "accuracy")):
         for hist, offset, colour, name in ((head, 0, "C0", "SqueezeNet head"),
@@ -218,51 +262,38 @@ def per_class_table(names, y, pred_ft, pred_sc) -> list[dict]:
     return rows
 
 
-def summarise(cfg: Config, flowers: dict, pre: dict, scratch: dict, sun: dict, seconds: dict) -> dict:
-    """The JSON metrics the template reads (numbers only from the run)."""
-    y, names = flowers["test"][1].numpy(), flowers["names"]
-    stages = {k: {m: v[m] for m in ("best_epoch", "best_valid_acc", "best_train_acc")} | {"epochs": len(v["valid_acc"])}
-              for k, v in pre["stages"].items()}
-    sc = scratch["history"]
-    rows = per_class_table(names, y, pre["pred"], scratch["pred"])
-    return {
-        "finetune_test_accuracy": pre["test_accuracy"], "scratch_test_accuracy": scratch["test_accuracy"],
-        "sun_pretrained_test_accuracy": sun["test_accuracy"], "seconds": seconds, "threads": torch.get_num_threads(),
-        "finetune": {"chosen": pre["chosen"], "stages": stages, "trainable": pre["trainable"],
-                     "map_shape": pre["map_shape"],
-                     "valid_accuracy": stages[pre["chosen"]]["best_valid_acc"],
-                     "test_errors": int(np.sum(pre["pred"] != y))},
-        "scratch": {"best_epoch": sc["best_epoch"], "epochs": len(sc["valid_acc"]), "parameters": scratch["parameters"],
-                    "valid_accuracy": sc["best_valid_acc"], "best_train_acc": sc["best_train_acc"],
-                    "test_errors": int(np.sum(scratch["pred"] != y))},
-        "gap": pre["test_accuracy"] - scratch["test_accuracy"],
-        "per_class": rows, "n_classes": len(names), "n_test": len(y),
-        "n_train": len(flowers["train"][1]), "n_val": len(flowers["val"][1]),
+def compare(ctx: Context) -> Result:
+    """The fine-tuned network against the scratch one, class by class."""
+    ft, sc = ctx.input("finetune"), ctx.input("scratch")
+    y, names = np.load(ft.path("y_test.npy")), ft.metrics["classes"]
+    pred_ft, pred_sc = np.load(ft.path("pred.npy")), np.load(sc.path("pred.npy"))
+    rows = per_class_table(names, y, pred_ft, pred_sc)
+    seconds = ft.metrics["finetune"]["seconds"]
+    return Result({
+        "gap": ft.metrics["finetune_test_accuracy"] - sc.metrics["scratch_test_accuracy"], "per_class": rows,
         "scratch_better_classes": [r["name"] for r in rows if r["scratch"] > r["finetune"]],
-        "squeezenet_parameters": count_parameters(SqueezeNet(len(names))),
-        "sun": {k: v for k, v in sun.items() if k not in ("test_accuracy", "seconds")},   # seconds: above
-        "config": {"image_size": cfg.image_size, "scratch_size": cfg.scratch_size, "fire_modules": cfg.fire_modules,
-                   "head_lr": cfg.head_lr, "fire_lr": cfg.fire_lr, "scratch_lr": cfg.scratch_lr,
-                   "scratch_width": cfg.scratch_width, "head_epochs": cfg.head_epochs, "fire_epochs": cfg.fire_epochs,
-                   "scratch_epochs": cfg.scratch_epochs},
-    }
+        "hardest": {k: min(rows, key=lambda r: r[k]) for k in ("finetune", "scratch")},   # first of equals
+        "transfer_seconds": seconds["features"] + seconds["head"] + seconds["fire"]})
 
 
-def run(ctx: Context) -> Result:
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    cfg, device, start, cpu_start = ctx.config, pick_device(ctx.device), time.perf_counter(), time.process_time()
-    gen = seed_everything(ctx.seed)
-    net = load_features(SqueezeNet(1000), ctx.data(WEIGHTS)).to(device)
-    flowers = {s: load_split(ctx, load_flowers, s, cfg.image_size) for s in ("train", "val", "test")}
-    flowers["names"] = flowers["train"][2]
-    flowers.update({s: flowers[s][:2] for s in ("train", "val", "test")})
-    pre = pretrained_flowers(ctx, net, flowers, device, gen)
-    scratch = scratch_flowers(ctx, device, gen)
-    sun = sun_pretrained(ctx, net, device)
-    y = flowers["test"][1].numpy()
-    figures = [curves_figure(ctx, pre, scratch),
-               per_class_figure(ctx, flowers["names"], y, pre["pred"], scratch["pred"]),
-               grid_figure(ctx, flowers["test"][0], flowers["names"], y, pre["pred"], scratch["pred"])]
-    seconds = {**pre["seconds"], "scratch": scratch["seconds"], "sun": sun["seconds"],
-               "total": time.perf_counter() - start, "cpu_total": time.process_time() - cpu_start}
-    return Result(summarise(cfg, flowers, pre, scratch, sun, seconds), figures)
+def draw(ctx: Context) -> Result:
+    ft, sc = ctx.input("finetune"), ctx.input("scratch")
+    y, names = np.load(ft.path("y_test.npy")), ft.metrics["classes"]
+    pred_ft, pred_sc = np.load(ft.path("pred.npy")), np.load(sc.path("pred.npy"))
+    stages, history = (json.loads(p.path("history.json").read_text()) for p in (ft, sc))
+    x_test = load_split(ctx, load_flowers, "test", ft.config["image_size"], ft.config["per_class"])[0]
+    return Result(figures=[curves_figure(ctx, stages, history), per_class_figure(ctx, names, y, pred_ft, pred_sc),
+                           grid_figure(ctx, x_test, names, y, pred_ft, pred_sc)])
+
+
+SECTION = Section(id="q6_2", title="Q6.2 Fine-tuning SqueezeNet 1.1 on Flowers-17", template="q6_2.md.j2", parts=(
+    Part("finetune", finetune, FinetuneConfig,
+         smoke={"image_size": 112, "per_class": 2, "head_epochs": 2, "fire_epochs": 1},
+         data=(WEIGHTS, FLOWERS), torch=True),
+    Part("scratch", scratch, ScratchConfig, smoke={"per_class": 2, "load": 112, "size": 32, "width": 8, "epochs": 2},
+         data=(FLOWERS,), torch=True),
+    Part("sun", sun_pretrained, SunProbeConfig, smoke={"image_size": 112, "per_class": 2, "steps": 5},
+         data=(WEIGHTS, "data/sun"), torch=True),
+    Part("compare", compare, reads=("finetune", "scratch")),
+    Part("figures", draw, FiguresConfig, smoke={"grid_images": 8}, data=(FLOWERS,), reads=("finetune", "scratch")),
+))

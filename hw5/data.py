@@ -23,7 +23,7 @@ def rows_to_images(rows):
 
 def images_to_rows(images: np.ndarray) -> np.ndarray:
     """(N, 32, 32) upright images -> (N, 1024) C-ordered rows in the NIST36 layout (the inverse of rows_to_images)."""
-    return np.ascontiguousarray(images.swapaxes(1, 2)).reshape(len(images), -1)
+    return np.ascontiguousarray(images.swapaxes(1, 2)).reshape(len(images), images.shape[1] * images.shape[2])
 
 
 def candidate_roots(cli_value: str | None, project_root: Path) -> list[tuple[str, Path]]:

@@ -120,8 +120,9 @@ def load_sun(root: Path, split: str, size: int, per_class: int = 0) -> tuple[np.
 
 
 @lru_cache(maxsize=8)
-def load_flowers(root: Path, split: str, size: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Oxford Flowers-17 split ("train", "val" or "test") from <split>/<class>/*.jpg, as square centre crops.
+def load_flowers(root: Path, split: str, size: int, per_class: int = 0) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Oxford Flowers-17 split ("train", "val" or "test") from <split>/<class>/*.jpg, as square centre crops;
+    per_class > 0 decodes only the first per_class images of each class.
 
     Returns x (N, size, size, 3) uint8 RGB, y (N,) int64 (index into the sorted class folder names), names.
     """
@@ -129,7 +130,8 @@ def load_flowers(root: Path, split: str, size: int) -> tuple[np.ndarray, np.ndar
     names = tuple(sorted(p.name for p in folder.iterdir() if p.is_dir())) if folder.is_dir() else ()
     if not names:
         raise DataError(f"no class folders in {folder}: place Flowers-17 as {FLOWERS_DIR}/{split}/<class>/*.jpg")
-    files = [(c, f) for c, name in enumerate(names) for f in sorted((folder / name).glob("*.jpg"))]
+    files = [(c, f) for c, name in enumerate(names)
+             for f in sorted((folder / name).glob("*.jpg"))[:per_class or None]]
     x = np.stack([_decode_square(f, size) for _, f in files])             # (N, size, size, 3)
     return x, np.array([c for c, _ in files], dtype=np.int64), names
 

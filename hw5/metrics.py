@@ -14,9 +14,10 @@ def confused_pairs(cm: np.ndarray, k: int, names) -> list[list]:
 
     Ties keep the order of the classes (row, then column of the upper triangle).
     """
-    both = np.triu(cm + cm.T, k=1)
-    flat = np.argsort(-both, axis=None, kind="stable")[:k]
-    return [[names[i], names[j], int(both[i, j])] for i, j in zip(*np.unravel_index(flat, both.shape))]
+    rows, cols = np.triu_indices(len(cm), k=1)
+    counts = (cm + cm.T)[rows, cols]
+    best = np.argsort(-counts, kind="stable")[:k]
+    return [[names[rows[b]], names[cols[b]], int(counts[b])] for b in best]
 
 
 def per_class_accuracy(cm: np.ndarray) -> list[float]:

@@ -15,3 +15,11 @@ def blas_threads(n: int):
 def progress(iterable, enabled: bool, desc: str):
     """Wrap an iterable in a tqdm bar when enabled; callers update the postfix (loss, accuracy) themselves."""
     return tqdm(iterable, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)
+
+
+def torch_threads(limit: int = 2) -> int:
+    """Use at most `limit` torch threads (the cores are shared; a caller may have asked for fewer already)."""
+    import torch
+
+    torch.set_num_threads(min(limit, torch.get_num_threads()))
+    return torch.get_num_threads()

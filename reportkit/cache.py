@@ -1,151 +1,30 @@
-"""Content-hash cache of section results: build/cache/<section>/<key>/.
+"""Content-addressed cache of part results: build/cache/parts/<section>/<part>/<key>/.
 
-The key hashes everything a run depends on (its inputs): the source of the section module and of every
-project module it imports, its config, seed, device, the digests of the data it reads, library versions and
-the keys of the sections it consumes. An entry is written in a temporary directory and renamed into place,
-so an interrupted run leaves nothing that looks like a hit. `explain` diffs the inputs of the last entry
-against today's to say why a section would rerun.
+An entry is written in a temporary folder and renamed into place, so an interrupted run leaves nothing that
+looks like a hit. Its manifest lists every file with its size and sha256; a lookup that finds the manifest
+unreadable, or a file missing or altered, says so in one line, discards the entry and reports a miss, so the
+part reruns. `explain` compares the inputs of the last entry with today's to say why a part would rerun.
 """
 from __future__ import annotations
 
-import ast
-import dataclasses
-import hashlib
 import json
 import os
 import shutil
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 from reportkit.errors import BuildError
+from reportkit.files import sha256_file
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = ("experiments", "hw5", "reportkit")
-LIBRARIES = ("numpy", "scipy", "scikit-image", "matplotlib", "torch")
-KEEP_ENTRIES = 3      # per section: enough to switch profiles back and forth without rerunning
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _module_file(module: str) -> Path | None:
-    base = PROJECT_ROOT.joinpath(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _imported_modules(path: Path) -> set[str]:
-    """Project modules imported anywhere in a file (top level or inside functions)."""
-    package = ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts[:-1])
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(p for p in parent + [base] if p)
-            names = [f"{base}.{alias.name}" for alias in node.names]
-            found.update(names)
-            # `from package import module` depends on the module, not on the package's __init__ (whose
-            # section list would otherwise invalidate every section whenever one is added).
-            if not all(_module_file(n) for n in names):
-                found.add(base)
-    return {m for m in found if m.split(".")[0] in PROJECT_PACKAGES}
-
-
-def project_sources(path: Path) -> dict[str, str]:
-    """{relative path: sha256} of a file and every project module it imports, transitively."""
-    todo, seen = [path.resolve()], {}
-    while todo:
-        current = todo.pop()
-        rel = str(current.relative_to(PROJECT_ROOT))
-        if rel in seen:
-            continue
-        seen[rel] = sha256_bytes(current.read_bytes())
-        for module in _imported_modules(current):
-            file = _module_file(module)
-            if file is not None:
-                todo.append(file.resolve())
-    return dict(sorted(seen.items()))
-
-
-class DigestMemo:
-    """sha256 of data files, remembered per (path, size, mtime, inode) so unchanged files are not re-read.
-
-    The memo only saves reading; validity always rests on the content digest (like git's index).
-    """
-
-    def __init__(self, file: Path):
-        self.file = file
-        self.memo: dict[str, list] = json.loads(file.read_text()) if file.is_file() else {}
-        self.dirty = False
-
-    def file_digest(self, path: Path) -> str:
-        st = path.stat()
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
-        hit = self.memo.get(str(path))
-        if hit and hit[:3] == stamp:
-            return hit[3]
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        self.memo[str(path)] = stamp + [h.hexdigest()]
-        self.dirty = True
-        return h.hexdigest()
-
-    def digest(self, path: Path) -> str:
-        """A file's digest, or for a folder the digest of its sorted (relative path, digest) list."""
-        if path.is_file():
-            return self.file_digest(path)
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        listing = "\n".join(f"{p.relative_to(path)} {self.file_digest(p)}" for p in files)
-        return sha256_bytes(listing.encode())
-
-    def save(self) -> None:
-        if self.dirty:
-            write_atomic(self.file, json.dumps(self.memo).encode())
-
-
-def library_versions() -> dict[str, str]:
-    versions = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
-
-
-def section_inputs(module_file: Path, config: Any, seed: int, device: str, data: dict[str, str],
-                   consumed: dict[str, str]) -> dict[str, Any]:
-    """Everything a section's result depends on, by component (what --explain compares)."""
-    return {
-        "source": project_sources(module_file),
-        "config": dataclasses.asdict(config),
-        "seed": seed,
-        "device": device,
-        "data": data,
-        "versions": library_versions(),
-        "consumes": consumed,
-    }
-
-
-def key_of(inputs: dict[str, Any]) -> str:
-    return sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())[:20]
+KEEP_ENTRIES = 3      # per part: enough to switch profiles back and forth without rerunning
+MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One cached run: its directory and manifest (inputs, metrics, figures, artifacts, seconds)."""
+    """One cached run of a part: its folder and manifest (inputs, metrics, figures, artifacts, files, seconds)."""
 
     dir: Path
     manifest: dict[str, Any]
@@ -154,40 +33,65 @@ class Entry:
     def key(self) -> str:
         return self.manifest["key"]
 
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.manifest["metrics"]
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+def damage(folder: Path, key: str) -> tuple[dict | None, str | None]:
+    """(manifest, None) for a sound entry, else (None, what is wrong with it)."""
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        manifest = json.loads((folder / MANIFEST).read_text())
+        files = manifest["files"]
+        if manifest["key"] != key:
+            return None, f"its manifest is for key {manifest['key']}"
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return None, f"its manifest is unreadable ({type(e).__name__})"
+    for name, meta in files.items():
+        path = folder / name
+        if not path.is_file():
+            return None, f"{name} is missing"
+        if path.stat().st_size != meta["size"] or sha256_file(path) != meta["sha256"]:
+            return None, f"{name} was altered"
+    return manifest, None
 
 
 class Cache:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, warn: Callable[[str], None] = print):
         self.root = root
+        self.warn = warn
 
-    def lookup(self, section_id: str, key: str) -> Entry | None:
-        manifest = self.root / section_id / key / "manifest.json"
-        if not manifest.is_file():
+    def folder(self, part_id: str) -> Path:
+        return self.root.joinpath(*part_id.split("."))
+
+    def lookup(self, part_id: str, key: str) -> Entry | None:
+        """The sound entry for (part, key), or None; a damaged one is reported, removed and missed."""
+        folder = self.folder(part_id) / key
+        if not folder.exists():
             return None
-        return Entry(manifest.parent, json.loads(manifest.read_text()))
+        manifest, problem = damage(folder, key)
+        if problem:
+            self.warn(f"cache: {part_id} entry {key} is damaged ({problem}); discarded, the part reruns")
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        return Entry(folder, manifest)
 
-    def latest(self, section_id: str) -> Entry | None:
-        """The most recently written entry of a section (to explain a miss against)."""
-        entries = sorted((self.root / section_id).glob("*/manifest.json"), key=lambda p: p.stat().st_mtime_ns)
-        return Entry(entries[-1].parent, json.loads(entries[-1].read_text())) if entries else None
+    def latest(self, part_id: str) -> dict | None:
+        """The manifest of the part's most recently written readable entry (to explain a miss against)."""
+        for path in sorted(self.folder(part_id).glob(f"*/{MANIFEST}"), key=lambda p: p.stat().st_mtime_ns,
+                           reverse=True):
+            try:
+                return json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+        return None
 
-    def store(self, section_id: str, key: str, inputs: dict, run: Callable[[Path], dict]) -> Entry:
-        """Run `run(tmp_dir) -> manifest fields` in a fresh directory and publish it atomically as the entry."""
-        section_dir = self.root / section_id
+    def store(self, part_id: str, key: str, inputs: dict, run: Callable[[Path], dict]) -> Entry:
+        """Run `run(tmp_dir) -> manifest fields` in a fresh folder and publish it atomically as the entry."""
+        folder = self.folder(part_id)
         try:
-            section_dir.mkdir(parents=True, exist_ok=True)
-            tmp = Path(section_dir / f".tmp-{key}-{os.getpid()}")
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".tmp-{key}-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
         except OSError as e:
@@ -195,48 +99,53 @@ class Cache:
                              "make build/ writable or pass --out DIR") from e
         try:
             fields = run(tmp)
-            manifest = {"key": key, "section": section_id, "created": time.time(), "inputs": inputs, **fields}
+            files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)}
+                     for p in sorted(tmp.iterdir()) if p.is_file()}
+            manifest = {"key": key, "part": part_id, "created": time.time(), "inputs": inputs, **fields,
+                        "files": files}
             text = json.dumps(manifest, indent=1, sort_keys=True)
             manifest = json.loads(text)        # exactly what a later cache hit reads (same key order)
-            (tmp / "manifest.json").write_text(text)
-            final = section_dir / key
+            (tmp / MANIFEST).write_text(text)
+            final = folder / key
             shutil.rmtree(final, ignore_errors=True)
             os.rename(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._prune(section_id)
+        self._prune(part_id)
         return Entry(final, manifest)
 
-    def _prune(self, section_id: str) -> None:
-        entries = sorted((self.root / section_id).glob("*/manifest.json"), key=lambda p: p.stat().st_mtime_ns)
+    def _prune(self, part_id: str) -> None:
+        entries = sorted(self.folder(part_id).glob(f"*/{MANIFEST}"), key=lambda p: p.stat().st_mtime_ns)
         for old in entries[:-KEEP_ENTRIES]:
             shutil.rmtree(old.parent, ignore_errors=True)
 
 
-def explain(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
-    """Human reasons why `new` inputs miss the entry recorded with `old` inputs."""
+NAMES = {"code": "code of", "data": "data file", "config": "config value", "libraries": "library",
+         "reads": "upstream part"}
+
+
+def explain(old: dict[str, Any] | None, new: dict[str, Any], most: int = 4) -> list[str]:
+    """Human reasons why `new` inputs miss the entry recorded with `old` inputs (at most `most` per component)."""
     if old is None:
         return ["never run"]
     new = json.loads(json.dumps(new, default=str))      # as stored: tuples become lists, like `old`'s
     reasons = []
-    for component in new:
-        before, after = old.get(component), new[component]
+    for component in sorted(set(old) | set(new)):
+        before, after = old.get(component), new.get(component)
         if before == after:
             continue
-        if isinstance(after, dict) and isinstance(before, dict):
-            for name in sorted(set(before) | set(after)):
-                if before.get(name) != after.get(name):
-                    what = {"source": "source file", "data": "data file", "config": "config value",
-                            "versions": "library", "consumes": "upstream section"}.get(component, component)
-                    if name not in before:
-                        reasons.append(f"{what} {name} added")
-                    elif name not in after:
-                        reasons.append(f"{what} {name} removed")
-                    elif component in ("config", "versions"):
-                        reasons.append(f"{what} {name}: {before[name]!r} -> {after[name]!r}")
-                    else:
-                        reasons.append(f"{what} {name} changed")
-        else:
+        if not (isinstance(after, dict) and isinstance(before, dict)):
             reasons.append(f"{component}: {before!r} -> {after!r}")
+            continue
+        what, found = NAMES.get(component, component), []
+        for name in sorted(set(before) | set(after)):
+            if name not in before:
+                found.append(f"{what} {name} added")
+            elif name not in after:
+                found.append(f"{what} {name} removed")
+            elif before[name] != after[name]:
+                found.append(f"{what} {name}: {before[name]!r} -> {after[name]!r}"
+                             if component in ("config", "libraries") else f"{what} {name} changed")
+        reasons += found[:most] + ([f"and {len(found) - most} more {component} changes"] if len(found) > most else [])
     return reasons or ["inputs identical (entry removed?)"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import markdown
 
-from reportkit.cache import sha256_bytes, write_atomic
+from reportkit.files import sha256_bytes, write_atomic
 from reportkit.errors import BuildError
 from reportkit.mathsvg import MathRenderer
 from reportkit.mdext import ReportExtension

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import ziamath
 
-from reportkit.cache import sha256_bytes, write_atomic
+from reportkit.files import sha256_bytes, write_atomic
 from reportkit.errors import BuildError
 
 SIZE = 16                                   # px per em in ziamath's units; SVGs are sized in em below

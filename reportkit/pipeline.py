@@ -1,47 +1,59 @@
-"""Orchestration: decide per section whether to run it or take it from the cache, then render.
+"""Orchestration: plan every part (key, cache entry), run what must run in dependency order, render once.
 
-report.py parses flags into Options and calls `build_report`, `list_sections` or `explain_sections`.
+report.py describes the homework as a Project and the flags as Options, then calls `build`, `ensure`,
+`list_parts` or `explain_parts`. Nothing here knows which homework it builds.
 """
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import importlib
 import json
-import os
-import platform
-import shutil
-import subprocess
+import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
-from types import ModuleType
+from typing import Any, Callable
 
-from experiments import SECTION_MODULES
-from hw5.data import describe_source, resolve_data_root
-from reportkit import document
-from reportkit.cache import Cache, DigestMemo, Entry, explain, key_of, library_versions, section_inputs, write_atomic
-from hw5.errors import DataError as LibraryDataError
+from reportkit import provenance
+from reportkit.cache import Cache, Entry, explain
+from reportkit.codekey import CodeIndex
 from reportkit.errors import BuildError, ConfigError, DataError
-from reportkit.result import Context, Result, Section, Upstream
+from reportkit.files import DigestMemo, sha256_bytes, write_atomic
+from reportkit.section import Context, Part, Section, Upstream
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CACHE_FORMAT = 2          # bump when the meaning of a cached entry changes
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything reportkit needs to know about the writeup it builds; report.py fills it in."""
+
+    root: Path                                    # the checkout: code, templates, pyproject
+    sections: tuple[Section, ...]                 # in the order of the writeup
+    code_packages: tuple[str, ...]                # packages whose code enters part keys, by meaning
+    find_data_root: Callable[[str | None], Path]  # --data value -> root; raises (one line) when there is none
+    describe_data: Callable[[Path | None], str] = lambda root: str(root)
+    meta: dict = field(default_factory=dict)      # title, course, author shown on the title page
+    listings: tuple[str, ...] = ()                # files (relative to root) listed in the appendix
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
 
 
 @dataclass
 class Options:
-    selected: list[str] = field(default_factory=list)   # --section ids; empty means --all
+    targets: list[str] = field(default_factory=list)   # section or part ids to rerun; empty: everything missing
     force: bool = False
     profile: str = "full"
     seed: int = 0
     device: str = "cpu"
     data: str | None = None
-    out: Path = PROJECT_ROOT                              # build/ and figures/ go under it
+    out: Path = Path(".")                                  # build/ and figures/ go under it
     author: str | None = None
     progress: bool = False
     publish: Path | None = None                            # also write a static site there
-    skip_missing: bool = False                             # render a notice for sections whose data is missing
+    skip_missing: bool = False                             # render a notice for parts whose data is missing
 
     @property
     def build_dir(self) -> Path:
@@ -50,157 +62,251 @@ class Options:
 
 @dataclass
 class Planned:
+    """A part with everything known before running it."""
+
+    id: str                                  # "q3.train"
     section: Section
-    module: ModuleType
-    config: object
-    inputs: dict | None        # None when the inputs could not be computed (missing data)
-    key: str | None
-    entry: Entry | None
-    problem: str | None = None           # why it cannot run (missing data), shown in the writeup
+    part: Part
+    config: Any
+    reads: dict[str, str]                    # name in Part.reads -> part id
+    inputs: dict | None = None               # what the key hashes; None when it cannot run
+    key: str | None = None
+    entry: Entry | None = None
+    problem: str | None = None               # why it cannot run (missing data), shown in the writeup
     data_root: Path | None = None
 
 
-def load_sections() -> list[tuple[Section, ModuleType]]:
-    """(Section, module) in run order: the writeup's order, moved only as far as `consumes` requires."""
-    modules = [importlib.import_module(name) for name in SECTION_MODULES]
-    pending, ordered = [(m.SECTION, m) for m in modules], []
-    ids = {s.id for s, _ in pending}
+# ---------------------------------------------------------------- planning
+def all_parts(project: Project) -> list[tuple[str, Section, Part]]:
+    """(part id, section, part) in dependency order: the writeup's order, moved only as far as `reads` needs."""
+    pending = [(s.part_id(p), s, p) for s in project.sections for p in s.parts]
+    ids = {pid for pid, _, _ in pending}
+    ordered, done = [], set()
     while pending:
-        ready = next((i for i, (s, _) in enumerate(pending)
-                      if all(c in {o.id for o, _ in ordered} for c in s.consumes)), None)
-        if ready is None:
-            bad = [(s.id, [c for c in s.consumes if c not in ids]) for s, _ in pending]
-            raise ConfigError(f"sections with unknown or circular `consumes`: {bad}")
-        ordered.append(pending.pop(ready))
+        i = next((i for i, (_, s, p) in enumerate(pending) if all(read_id(s, r) in done for r in p.reads)), None)
+        if i is None:
+            bad = {pid: [read_id(s, r) for r in p.reads if read_id(s, r) not in ids] for pid, s, p in pending}
+            raise ConfigError(f"parts that read unknown parts, or read each other in a circle: {bad}")
+        ordered.append(pending.pop(i))
+        done.add(ordered[-1][0])
     return ordered
 
 
-def check_ids(selected: list[str], sections) -> None:
-    valid = [s.id for s, _ in sections]
-    for sid in selected:
-        if sid not in valid:
-            raise ConfigError(f"unknown section {sid!r}; valid ids: {', '.join(valid)}")
+def read_id(section: Section, name: str) -> str:
+    """A name in Part.reads as a part id: "train" -> "q3.train"; "q3.train" stays."""
+    return name if "." in name else f"{section.id}.{name}"
 
 
-def plan(opts: Options) -> list[Planned]:
-    """Compute every section's inputs, key and cache entry (no running)."""
-    sections = load_sections()
-    check_ids(opts.selected, sections)
-    try:
-        data_root = resolve_data_root(opts.data, PROJECT_ROOT)
-    except LibraryDataError as e:
-        if opts.data:                      # a root the user named must exist, whatever runs
-            raise
-        data_root, root_error = None, DataError(str(e))
-    cache = Cache(opts.build_dir / "cache")
-    memo = DigestMemo(opts.build_dir / "cache" / "digests.json")
-    keys, planned = {}, []
-    for section, module in sections:
-        config = section.make_config(opts.profile)
-        try:
-            if section.data and data_root is None:
-                raise root_error
-            digests = {}
-            for rel in section.data:
-                path = data_root / rel
-                if not path.exists():
-                    raise DataError(f"{section.id} needs {path}, which is missing: place the course's {rel} "
-                                    f"under the data root {data_root}")
-                digests[rel] = memo.digest(path)
-            missing_up = [c for c in section.consumes if keys.get(c) is None]
-            if missing_up:
-                raise DataError(f"{section.id} consumes {', '.join(missing_up)}, which cannot be built")
-            inputs = section_inputs(Path(module.__file__), config, opts.seed, opts.device, digests,
-                                    {c: keys[c] for c in section.consumes})
-        except DataError as e:
-            planned.append(Planned(section, module, config, None, None, None, problem=str(e)))
-            keys[section.id] = None
+def check_targets(targets: list[str], project: Project) -> None:
+    sections = {s.id for s in project.sections}
+    parts = {s.part_id(p) for s in project.sections for p in s.parts}
+    for t in targets:
+        if t not in sections and t not in parts:
+            raise ConfigError(f"unknown section or part {t!r}; sections: {', '.join(sorted(sections))} "
+                              f"(parts: `list`)")
+
+
+def library_versions(modules: set[str], root: Path) -> dict[str, str]:
+    """Installed versions of the distributions that provide these top-level modules (not the project's own)."""
+    owners = _distributions()
+    versions = {}
+    for module in sorted(modules):
+        if module in sys.stdlib_module_names or (root / module).exists() or (root / f"{module}.py").exists():
             continue
-        key = keys[section.id] = key_of(inputs)
-        planned.append(Planned(section, module, config, inputs, key, cache.lookup(section.id, key)))
+        for dist in owners.get(module, []):
+            versions[dist] = metadata.version(dist)
+    return versions
+
+
+_DISTRIBUTIONS: dict | None = None
+
+
+def _distributions() -> dict:
+    global _DISTRIBUTIONS
+    if _DISTRIBUTIONS is None:
+        _DISTRIBUTIONS = metadata.packages_distributions()
+    return _DISTRIBUTIONS
+
+
+def data_root_of(project: Project, opts: Options) -> tuple[Path | None, str | None]:
+    """(data root, None), or (None, why there is none); a root the user named must exist."""
     try:
-        memo.save()
-    except OSError:
-        pass          # the memo only saves time; a read-only build/ is reported when something is written
-    for p in planned:
+        return project.find_data_root(opts.data), None
+    except Exception as e:          # noqa: BLE001 - the project's rule raises its own one-line error
+        if opts.data:
+            raise
+        return None, str(e)
+
+
+def plan(project: Project, opts: Options, warn: Callable[[str], None] = print) -> list[Planned]:
+    """Every part's inputs, key and (sound) cache entry, in dependency order; nothing runs."""
+    check_targets(opts.targets, project)
+    data_root, root_problem = data_root_of(project, opts)
+    cache = Cache(opts.build_dir / "cache" / "parts", warn)
+    memo = DigestMemo(opts.build_dir / "cache" / "digests.json")
+    index = CodeIndex(project.root, project.code_packages)
+    planned: dict[str, Planned] = {}
+    for pid, section, part in all_parts(project):
+        p = Planned(pid, section, part, part.make_config(opts.profile), {r: read_id(section, r) for r in part.reads})
+        planned[pid] = p
+        missing_up = [r for r in p.reads.values() if planned[r].key is None]
+        if part.data and data_root is None:
+            p.problem = root_problem
+        elif missing := [rel for rel in part.data if not (data_root / rel).exists()]:
+            p.problem = (f"{pid} needs {data_root / missing[0]}, which is missing: place the course's {missing[0]} "
+                         f"under the data root {data_root}")
+        elif missing_up:
+            p.problem = f"{pid} reads {', '.join(missing_up)}, which cannot be built: {planned[missing_up[0]].problem}"
+        if p.problem:
+            continue
+        code, externals = index.fingerprint(part.run)
+        p.inputs = {"format": CACHE_FORMAT, "code": code,
+                    "config": dataclasses.asdict(p.config) if p.config is not None else {},
+                    "seed": opts.seed, "data": {rel: memo.digest(data_root / rel) for rel in part.data},
+                    "libraries": library_versions(externals, project.root),
+                    "reads": {r: planned[r].key for r in p.reads.values()}}
+        if part.torch:
+            p.inputs["device"] = opts.device
+        p.key = sha256_bytes(json.dumps(p.inputs, sort_keys=True, default=str).encode())[:20]
+        p.entry = cache.lookup(pid, p.key)
+    memo.save()
+    for p in planned.values():
         p.data_root = data_root
-    return planned
+    return list(planned.values())
 
 
-def to_run(planned: list[Planned], opts: Options) -> set[str]:
-    """--all: whatever is missing (everything with --force). --section: those, plus missing upstreams."""
-    if not opts.selected:
-        return {p.section.id for p in planned if opts.force or p.entry is None}
-    by_id = {p.section.id: p for p in planned}
-    wanted, todo = set(opts.selected), list(opts.selected)
+def to_run(planned: list[Planned], opts: Options) -> list[Planned]:
+    """No targets: whatever is missing (everything with --force). Targets: those, plus missing upstreams."""
+    if not opts.targets:
+        return [p for p in planned if opts.force or p.entry is None]
+    by_id = {p.id: p for p in planned}
+    wanted = {p.id for p in planned if p.id in opts.targets or p.section.id in opts.targets}
+    todo = list(wanted)
     while todo:
-        for up in by_id[todo.pop()].section.consumes:
+        for up in by_id[todo.pop()].reads.values():
             if by_id[up].entry is None and up not in wanted:
                 wanted.add(up)
                 todo.append(up)
-    return wanted
+    return [p for p in planned if p.id in wanted]
 
 
-def run_section(p: Planned, opts: Options, entries: dict[str, Entry]) -> Entry:
-    """Run one section into a fresh cache entry."""
-    if p.problem:
-        raise DataError(p.problem)
+# ---------------------------------------------------------------- running
+def upstream(entry: Entry) -> Upstream:
+    return Upstream(entry.metrics, entry.manifest["inputs"]["config"], entry.dir, tuple(entry.manifest["files"]),
+                    entry.manifest["artifacts"])
+
+
+def run_part(p: Planned, opts: Options, entries: dict[str, Entry], cache: Cache) -> Entry:
+    """Run one part into a fresh cache entry."""
 
     def run(out_dir: Path) -> dict:
-        inputs = {c: Upstream(entries[c].manifest["metrics"], entries[c].dir, entries[c].manifest["artifacts"])
-                  for c in p.section.consumes}
-        ctx = Context(p.config, opts.profile, opts.seed, opts.device, p.data_root, out_dir, inputs, opts.progress)
+        inputs = {name: upstream(entries[rid]) for name, rid in p.reads.items()}
+        ctx = Context(p.id, p.config, opts.profile, opts.seed, opts.device, p.data_root, out_dir, inputs,
+                      opts.progress)
         start = time.perf_counter()
-        result: Result = p.module.run(ctx)
+        result = p.part.run(ctx)
         seconds = time.perf_counter() - start
         for f in result.figures:
             if not (out_dir / f.file).is_file():
-                raise BuildError(f"{p.section.id}: figure {f.label} file {f.file} was not written")
+                raise BuildError(f"{p.id}: figure {f.label} file {f.file} was not written")
         for name, file in result.artifacts.items():
             if not (out_dir / file).is_file():
-                raise BuildError(f"{p.section.id}: artifact {name} file {file} was not written")
+                raise BuildError(f"{p.id}: artifact {name} file {file} was not written")
+        if "config" in result.metrics:
+            raise BuildError(f"{p.id}: 'config' is not a metric name; templates read the config as r.<section>.config")
         metrics = json.loads(json.dumps(result.metrics))      # fails here, not at render, if not JSON
         return {"metrics": metrics, "figures": [dataclasses.asdict(f) for f in result.figures],
                 "artifacts": result.artifacts, "seconds": round(seconds, 3)}
 
-    return Cache(opts.build_dir / "cache").store(p.section.id, p.key, p.inputs, run)
+    return cache.store(p.id, p.key, p.inputs, run)
 
 
-def build_report(opts: Options, say=print) -> dict[str, Path]:
-    """Run what must run, then render report.html, report.pdf and results.json from the cache."""
-    planned = plan(opts)
-    running = to_run(planned, opts)
-    if not opts.skip_missing:       # fail before spending minutes on the sections that can run
-        for p in planned:
-            if p.section.id in running and p.problem:
+def run_planned(planned: list[Planned], running: list[Planned], opts: Options, say, warn) -> tuple[dict, dict]:
+    """Run `running` in order (the others come from the cache); returns (entries, status) by part id."""
+    cache = Cache(opts.build_dir / "cache" / "parts", warn)
+    if not opts.skip_missing:       # fail before spending minutes on the parts that can run
+        for p in running:
+            if p.problem:
                 raise DataError(p.problem)
-    entries, status = {}, {}
+    entries = {p.id: p.entry for p in planned if p.entry is not None}
+    status = {p.id: {"status": "cached" if p.entry else "not built", "seconds": 0.0} for p in planned}
+    runnable = [p for p in running if not p.problem]
+    for p in running:
+        if p.problem:
+            status[p.id] = {"status": "skipped", "seconds": 0.0}
+            entries.pop(p.id, None)
+    for i, p in enumerate(runnable, start=1):
+        last = cache.latest(p.id)
+        hint = f"  (last run {last['seconds']:.0f} s)" if last and "seconds" in last else ""
+        say(f"[{i}/{len(runnable)}] {p.id}{hint}")
+        start = time.perf_counter()
+        entries[p.id] = run_part(p, opts, entries, cache)
+        status[p.id] = {"status": "ran", "seconds": round(time.perf_counter() - start, 3)}
+        say(f"{p.id:18s} ran     {status[p.id]['seconds']:.1f} s")
     for p in planned:
-        sid = p.section.id
-        if sid in running and p.problem and opts.skip_missing:
-            status[sid] = {"status": "skipped", "seconds": 0.0}   # the writeup shows p.problem as a notice
-            running.discard(sid)
-        elif sid in running:
-            start = time.perf_counter()
-            entries[sid] = run_section(p, opts, entries)
-            status[sid] = {"status": "ran", "seconds": round(time.perf_counter() - start, 3)}
-        elif p.entry is not None:
-            entries[sid] = p.entry
-            status[sid] = {"status": "cached", "seconds": 0.0}
-        else:
-            status[sid] = {"status": "not built", "seconds": 0.0}
-        status[sid]["run_seconds"] = entries[sid].manifest["seconds"] if sid in entries else None
-        shown = f"{status[sid]['seconds']:.1f} s" if sid in running else "-"
-        say(f"{sid:6s} {status[sid]['status']:9s} {shown}")
-    return render(planned, entries, status, opts)
+        if status[p.id]["status"] == "cached":
+            say(f"{p.id:18s} cached")
+    return entries, status
 
 
-def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts: Options) -> dict[str, Path]:
+def ensure(project: Project, opts: Options, ids: list[str], say=print, warn=print) -> dict[str, Entry]:
+    """The entries of these parts, running them (and what they read) first if they are not cached. No render."""
+    planned = plan(project, opts, warn)
+    by_id = {p.id: p for p in planned}
+    needed, todo = set(), list(ids)
+    while todo:
+        pid = todo.pop()
+        if pid not in needed and by_id[pid].entry is None:
+            needed.add(pid)
+            todo += list(by_id[pid].reads.values())
+    entries, _ = run_planned(planned, [p for p in planned if p.id in needed], opts, say, warn)
+    return {pid: entries[pid] for pid in ids}
+
+
+def build(project: Project, opts: Options, say=print, warn=print) -> dict[str, Path]:
+    """Run what must run, then render report.html, report.pdf and results.json from the cache."""
+    planned = plan(project, opts, warn)
+    entries, status = run_planned(planned, to_run(planned, opts), opts, say, warn)
+    return render(project, planned, entries, status, opts)
+
+
+# ---------------------------------------------------------------- rendering
+def section_results(section: Section, planned: list[Planned], entries: dict[str, Entry]) -> dict[str, Any]:
+    """What templates read as r.<section>: the metrics of its parts, merged, and `config` per part."""
+    out, owner, config = {}, {}, {}
+    for p in planned:
+        if p.section is not section or p.id not in entries:
+            continue
+        for name, value in entries[p.id].metrics.items():
+            if name in owner:
+                raise BuildError(f"metric {name!r} of section {section.id} comes from both {owner[name]} and {p.id}")
+            out[name], owner[name] = value, p.id
+        if p.config is not None:
+            config[p.part.name] = entries[p.id].manifest["inputs"]["config"]
+    return {**out, "config": config}
+
+
+def section_note(section: Section, planned: list[Planned], status: dict) -> str:
+    """What the writeup says in place of a section that was not built."""
+    mine = [p for p in planned if p.section is section]
+    skipped = [p for p in mine if status[p.id]["status"] == "skipped"]
+    if skipped:
+        return f"skipped at the user's request (--skip-missing): {skipped[0].problem}"
+    problem = next((p.problem for p in mine if p.problem), None)
+    if problem:
+        return f"not built: {problem}"
+    return f"not built yet: run `python report.py --section {section.id}`"
+
+
+def render(project: Project, planned: list[Planned], entries: dict[str, Entry], status: dict,
+           opts: Options) -> dict[str, Path]:
+    from reportkit import document          # Markdown, math and WeasyPrint: only when something is rendered
+
     build_dir, fig_dir = opts.build_dir, opts.out / "figures"
     try:
         build_dir.mkdir(parents=True, exist_ok=True)
         figures = {}
-        for sid, entry in entries.items():
+        for entry in entries.values():
             for f in entry.manifest["figures"]:
                 figures[f["label"]] = (entry.dir / f["file"], f["caption"])
         figures = document.copy_figures(figures, fig_dir)
@@ -209,17 +315,18 @@ def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts
         raise BuildError(f"cannot write outputs under {opts.out} ({e.strerror}: {e.filename}); "
                          "make it writable or pass --out DIR") from e
     data_root = planned[0].data_root if planned else None
-    meta = metadata(opts, entries, status, data_root)
-    in_document_order = sorted(planned, key=lambda p: SECTION_MODULES.index(p.module.__name__))
-    sections = [{"id": p.section.id, "title": p.section.title, "template": p.section.template,
-                 "built": p.section.id in entries, "note": section_note(p, status)}
-                for p in in_document_order]
-    results = {sid: e.manifest["metrics"] for sid, e in entries.items()}
-    sources = {"hw5/nn.py": (PROJECT_ROOT / "hw5" / "nn.py").read_text()}
+    meta = provenance.metadata(project, opts, entries, status, data_root)
+    sections, results = [], {}
+    for s in project.sections:
+        built = all(s.part_id(p) in entries for p in s.parts)
+        sections.append({"id": s.id, "title": s.title, "template": s.template, "built": built,
+                         "note": "" if built else section_note(s, planned, status)})
+        if any(s.part_id(p) in entries for p in s.parts):
+            results[s.id] = section_results(s, planned, entries)
+    sources = {name: (project.root / name).read_text() for name in project.listings}
     doc = document.DocumentInput(sections, results, figures, meta, sources)
-    outputs = document.build(doc, PROJECT_ROOT / "templates", build_dir, fig_dir, build_dir / "cache" / "math")
-    payload = {"meta": meta, **results}
-    write_atomic(build_dir / "results.json", json.dumps(payload, indent=1, sort_keys=False).encode())
+    outputs = document.build(doc, project.templates, build_dir, fig_dir, build_dir / "cache" / "math")
+    write_atomic(build_dir / "results.json", json.dumps({"meta": meta, **results}, indent=1).encode())
     outputs["results"] = build_dir / "results.json"
     if opts.publish is not None:
         try:
@@ -229,77 +336,34 @@ def render(planned: list[Planned], entries: dict[str, Entry], status: dict, opts
     return outputs
 
 
-def section_note(p: Planned, status: dict) -> str:
-    """What the writeup says in place of a section that was not built."""
-    if status.get(p.section.id, {}).get("status") == "skipped":
-        return f"skipped at the user's request (--skip-missing): {p.problem}"
-    if p.problem:
-        return f"not built: {p.problem}"
-    return "not built yet: run `python report.py --section " + p.section.id + "`"
-
-
 def publish_artifacts(entries: dict[str, Entry], folder: Path) -> None:
-    """Copy each section's artifacts to build/artifacts/ under their own file names (e.g. q3_weights.npz)."""
+    """Copy each part's artifacts to build/artifacts/ under their own file names (e.g. q3_weights.npz)."""
+    import shutil
+
     for entry in entries.values():
         for file in entry.manifest["artifacts"].values():
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(entry.dir / file, folder / file)
 
 
-def project_config() -> dict:
-    """[tool.hw5report] of pyproject.toml: author, course, title."""
-    data = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
-    return data.get("tool", {}).get("hw5report", {})
+# ---------------------------------------------------------------- list and explain
+def list_parts(project: Project, opts: Options, say=print, warn=print, keys: bool = False) -> None:
+    planned = plan(project, opts, warn)
+    for s in project.sections:
+        say(f"{s.id:6s} {s.title}")
+        for p in (p for p in planned if p.section is s):
+            state = "cached" if p.entry else ("unavailable: " + p.problem if p.problem else "not cached")
+            say(f"    {p.id:20s} {p.key if keys else state}")
 
 
-def git_sha() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (sha or "uncommitted") + ("-dirty" if dirty else "")
-
-
-def metadata(opts: Options, entries: dict[str, Entry], status: dict, data_root: Path | None) -> dict:
-    cfg = project_config()
-    # The date is the newest result's, so two renders of the same cache are byte-identical.
-    newest = max((e.manifest["created"] for e in entries.values()), default=0.0)
-    date = dt.datetime.fromtimestamp(newest, dt.timezone.utc).strftime("%-d %B %Y") if newest else "not built"
-    return {
-        "title": cfg.get("title", "Homework 5: Neural Networks for Recognition"),
-        "course": cfg.get("course", "16-720 Computer Vision"),
-        "author": opts.author or cfg.get("author", "Anonymous"),
-        "date": date,
-        "profile": opts.profile,
-        "seed": opts.seed,
-        "device": opts.device,
-        "git": git_sha(),
-        "data_root": str(data_root) if data_root else None,
-        "data_source": describe_source(data_root),
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "versions": library_versions(),
-        "sections": status,
-    }
-
-
-def list_sections(opts: Options, say=print) -> None:
-    for p in plan(opts):
-        state = "cached" if p.entry else ("unavailable: " + p.problem if p.problem else "not cached")
-        say(f"{p.section.id:6s} {p.section.title:60s} {state}")
-
-
-def explain_sections(opts: Options, say=print) -> None:
-    cache = Cache(opts.build_dir / "cache")
-    for p in plan(opts):
+def explain_parts(project: Project, opts: Options, say=print, warn=print) -> None:
+    cache = Cache(opts.build_dir / "cache" / "parts", warn)
+    for p in plan(project, opts, warn):
         if p.problem:
-            say(f"{p.section.id}: cannot run: {p.problem}")
+            say(f"{p.id}: cannot run: {p.problem}")
         elif p.entry and not opts.force:
-            say(f"{p.section.id}: cached (key {p.key})")
+            say(f"{p.id}: cached (key {p.key})")
         else:
-            last = cache.latest(p.section.id)
-            reasons = ["--force"] if p.entry else explain(last.manifest["inputs"] if last else None, p.inputs)
-            say(f"{p.section.id}: would run: " + "; ".join(reasons))
+            last = cache.latest(p.id)
+            reasons = ["--force"] if p.entry else explain(last["inputs"] if last else None, p.inputs)
+            say(f"{p.id}: would run: " + "; ".join(reasons))

@@ -1,11 +1,11 @@
-"""Run the torch sections' run() on a device without rendering (the GPU machine has torch but no WeasyPrint).
+"""Run every torch part on a device without rendering (a GPU machine may have torch but no WeasyPrint).
 
-    python scripts/device_check.py --data DIR --device cuda [--profile smoke] [q6_1 q6_2]
+    python scripts/device_check.py --data DIR --device cuda [--profile smoke] [--out DIR] [PART_ID ...]
 
-Prints each section's seconds and its top-level numeric metrics, so `--device cuda` is exercised end to end.
+Runs the parts through the report's own pipeline (cached in --out like any build, so a second call reruns
+nothing), then prints one JSON line per part: its seconds and top-level numbers, and the whole time.
 """
 import argparse
-import importlib
 import json
 import sys
 import tempfile
@@ -14,27 +14,42 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reportkit.result import Context  # noqa: E402
+from report import check_device, project  # noqa: E402
+from reportkit.pipeline import Options, ensure  # noqa: E402
 
-MODULES = {"q6_1": "experiments.q6_1_torch", "q6_2": "experiments.q6_2_finetune"}
+
+def numbers(metrics: dict) -> dict:
+    """The top-level numbers of a part's metrics, and one level below (e.g. cifar.test_accuracy)."""
+    out = {}
+    for k, v in metrics.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = v
+        elif isinstance(v, dict):
+            out.update({f"{k}.{kk}": vv for kk, vv in v.items() if isinstance(vv, (int, float))
+                        and not isinstance(vv, bool)})
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sections", nargs="*", default=list(MODULES))
+    parser.add_argument("parts", nargs="*", help="part ids (default: every part that uses torch)")
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--profile", default="smoke", choices=["smoke", "full"])
+    parser.add_argument("--out", type=Path, help="where the cache goes (default: a new temp dir)")
     args = parser.parse_args()
-    for sid in args.sections:
-        module = importlib.import_module(MODULES[sid])
-        config = module.SECTION.make_config(args.profile)
-        out = Path(tempfile.mkdtemp(prefix=f"{sid}-"))
-        start = time.perf_counter()
-        result = module.run(Context(config, args.profile, 0, args.device, args.data.resolve(), out))
-        numbers = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float))}
-        print(json.dumps({"section": sid, "device": args.device, "seconds": round(time.perf_counter() - start, 1),
-                          "metrics": numbers}))
+    check_device(args.device)
+    proj = project()
+    ids = args.parts or [s.part_id(p) for s in proj.sections for p in s.parts if p.torch]
+    out = args.out or Path(tempfile.mkdtemp(prefix="device-check-"))
+    opts = Options(profile=args.profile, device=args.device, data=str(args.data.resolve()), out=out)
+    start = time.perf_counter()
+    entries = ensure(proj, opts, ids, say=lambda m: print(m, file=sys.stderr))
+    for pid, entry in entries.items():
+        print(json.dumps({"part": pid, "device": args.device, "seconds": entry.manifest["seconds"],
+                          "metrics": numbers(entry.metrics)}))
+    print(json.dumps({"parts": len(ids), "device": args.device, "profile": args.profile,
+                      "seconds": round(time.perf_counter() - start, 1), "out": str(out)}))
     return 0
 
 

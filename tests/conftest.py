@@ -1,19 +1,13 @@
-"""Shared fixtures: the data root (the shared course data beside the checkout) and a fixed RNG."""
+"""Shared fixtures: a small generated data root, the shared course data (when present), running parts, a smoke build."""
+import contextlib
+import dataclasses
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hw5.data import resolve_data_root
-
-
-@pytest.fixture(scope="session")
-def data_root() -> Path:
-    """The data root the report would use; tests needing it skip with a reason if it is absent."""
-    try:
-        return resolve_data_root(None, Path(__file__).resolve().parent.parent)
-    except Exception as e:       # noqa: BLE001 - any reason to have no data is a skip reason
-        pytest.skip(f"no data root: {e}")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -21,29 +15,64 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
 
+@pytest.fixture(scope="session")
+def shared_root() -> Path:
+    """The real course data (../shared/hw5data or $HW5_DATA); tests that need real images skip without it."""
+    from hw5.data import resolve_data_root
+
+    try:
+        return resolve_data_root(None, ROOT)
+    except Exception as e:       # noqa: BLE001 - any reason to have no data is a skip reason
+        pytest.skip(f"no shared data root: {e}")
+
+
+@pytest.fixture(scope="session")
+def fixture_root(tmp_path_factory) -> Path:
+    """A tiny data root in the course layout, generated once per test session (see datafixture.py)."""
+    from datafixture import make_fixture_root
+
+    return make_fixture_root(tmp_path_factory.mktemp("hw5data"))
+
+
 @pytest.fixture
-def run_section(tmp_path, data_root):
-    """Run a section module's run() with its smoke config (plus overrides) into tmp_path; returns the Result.
+def run_part(tmp_path):
+    """Run one part of a section module on a data root, in a folder of its own; returns (Result, Upstream).
 
-    Usage: result = run_section(q3_module, epochs=2); upstream results go in `inputs={"q3": Upstream(...)}`.
+    Usage: result, up = run_part(q3_nist_mlp, "train", root, epochs=2); then pass {"train": up} as `inputs`
+    to the parts that read it. Overrides go into the part's (smoke) config.
     """
-    from reportkit.result import Context
+    from reportkit.section import Context, Upstream
 
-    def _run(module, profile="smoke", inputs=None, seed=0, device="cpu", **overrides):
-        config = module.SECTION.make_config(profile, overrides)
-        out = tmp_path / module.SECTION.id
+    def _run(module, name, root, inputs=None, profile="smoke", seed=0, device="cpu", **overrides):
+        section = module.SECTION
+        part = next(p for p in section.parts if p.name == name)
+        config = part.make_config(profile, overrides)
+        out = tmp_path / f"{section.id}.{name}"
         out.mkdir(exist_ok=True)
-        ctx = Context(config, profile, seed, device, data_root, out, inputs or {})
-        return module.run(ctx)
+        ctx = Context(section.part_id(part), config, profile, seed, device, root, out, inputs or {})
+        result = part.run(ctx)
+        files = tuple(sorted(p.name for p in out.iterdir() if p.is_file()))
+        config_json = dataclasses.asdict(config) if config is not None else {}
+        return result, Upstream(result.metrics, config_json, out, files, result.artifacts)
 
     return _run
 
 
+def copy_project(dest: Path) -> Path:
+    """The project's source (code, templates, report.py, pyproject) copied to dest, to edit without harm."""
+    import shutil
+
+    for name in ("hw5", "experiments", "reportkit", "templates", "report.py", "pyproject.toml"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, dest / name)
+    return dest
+
+
 def run_main(argv):
     """report.main(argv) in-process; returns (exit code, stdout)."""
-    import contextlib
-    import io
-
     import report
 
     buffer = io.StringIO()
@@ -53,9 +82,10 @@ def run_main(argv):
 
 
 @pytest.fixture(scope="session")
-def smoke_build(tmp_path_factory):
-    """One smoke build (with --publish) shared by the end-to-end tests: (out dir, first-run stdout)."""
+def smoke_build(tmp_path_factory, fixture_root):
+    """One smoke build of the whole report on the fixture data (with --publish), shared by the end-to-end tests:
+    (out dir, first-run stdout)."""
     out = tmp_path_factory.mktemp("smoke")
-    code, stdout = run_main(["--all", "--profile", "smoke", "--out", str(out), "--publish"])
+    code, stdout = run_main(["--all", "--profile", "smoke", "--data", str(fixture_root), "--out", str(out), "--publish"])
     assert code == 0, stdout
     return out, stdout

@@ -1,4 +1,5 @@
-"""Faults and bad input: each fails with a clear one-line error and leaves nothing half-written."""
+"""Faults and bad input: each fails with a clear one-line error and leaves nothing half-written; damaged cache
+entries are rebuilt."""
 import os
 import shutil
 import signal
@@ -9,50 +10,68 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_main
+from conftest import ROOT, copy_project, run_main
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_sigint_during_training_leaves_the_cache_valid(tmp_path):
-    cmd = [sys.executable, "report.py", "--section", "q2", "--out", str(tmp_path)]
+def smoke(out, root, *args):
+    return run_main([*args, "--profile", "smoke", "--data", str(root), "--out", str(out)])
+
+
+def test_sigint_during_training_leaves_the_cache_valid(tmp_path, fixture_root):
+    cmd = [sys.executable, "report.py", "--section", "q2", "--data", str(fixture_root), "--out", str(tmp_path)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    tmp_entries = tmp_path / "build" / "cache" / "q2"
+    entries = tmp_path / "build" / "cache" / "parts" / "q2" / "toy"
     deadline = time.monotonic() + 120
-    while not list(tmp_entries.glob(".tmp-*")) and time.monotonic() < deadline:   # q2 has started running
+    while not list(entries.glob(".tmp-*")) and time.monotonic() < deadline:   # q2.toy has started running
         time.sleep(0.05)
     time.sleep(0.5)                                 # inside q2's training loops (it runs for seconds)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err and err.strip().count("\n") == 0
-    cache = tmp_path / "build" / "cache"
-    assert not list(cache.glob("*/.tmp-*")), "a half-written entry was left behind"
-    assert not list(cache.glob("q2/*/manifest.json"))
-    code, out = run_main(["--section", "q2", "--out", str(tmp_path), "--profile", "full"])
-    assert code == 0 and "q2     ran" in out
+    assert not list(entries.glob(".tmp-*")), "a half-written entry was left behind"
+    assert not list(entries.glob("*/manifest.json"))
+    code, out = run_main(["--section", "q2", "--data", str(fixture_root), "--out", str(tmp_path)])
+    assert code == 0 and "q2.toy             ran" in out
 
 
-def test_unknown_math_macro_names_the_macro(tmp_path, monkeypatch, capsys):
-    templates = tmp_path / "templates"
-    shutil.copytree(ROOT / "templates", templates)
-    q1 = templates / "q1.md.j2"
+@pytest.mark.parametrize("damage", ["truncated-manifest", "deleted-figure"])
+def test_a_damaged_entry_is_noticed_and_its_part_rerun(smoke_build, fixture_root, capsys, damage):
+    out, _ = smoke_build
+    entry = next((out / "build" / "cache" / "parts" / "q2" / "figures").glob("*/manifest.json")).parent
+    if damage == "truncated-manifest":
+        (entry / "manifest.json").write_text((entry / "manifest.json").read_text()[:100])
+    else:
+        (entry / "toy_training.png").unlink()
+    capsys.readouterr()
+    code, stdout = smoke(out, fixture_root, "--all")
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err
+    notices = [line for line in err.splitlines() if "damaged" in line]
+    assert len(notices) == 1 and "q2.figures" in notices[0]
+    assert [line.split()[0] for line in stdout.splitlines() if " ran " in line] == ["q2.figures"]
+
+
+def test_unknown_math_macro_names_the_macro(tmp_path, fixture_root):
+    project = copy_project(tmp_path / "project")
+    q1 = project / "templates" / "q1.md.j2"
     q1.write_text(q1.read_text().replace("Write $s_i = e^{x_i}$.", "Write $s_i = \\expo{x_i}$."))
-    from reportkit import pipeline
-
-    monkeypatch.setattr(pipeline, "PROJECT_ROOT", tmp_path, raising=True)
-    (tmp_path / "hw5").mkdir()
-    shutil.copy(ROOT / "hw5" / "nn.py", tmp_path / "hw5" / "nn.py")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    code = run_main(["--section", "q1", "--profile", "smoke", "--out", str(tmp_path / "out")])[0]
-    assert code == 1
-    assert "unknown macro \\expo" in capsys.readouterr().err
+    run = subprocess.run([sys.executable, "report.py", "--section", "q1", "--profile", "smoke", "--data",
+                          str(fixture_root), "--out", str(tmp_path / "out")], cwd=project, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 1
+    assert "unknown macro \\expo" in run.stderr and run.stderr.strip().count("\n") == 0
     assert not (tmp_path / "out" / "build" / "report.pdf").exists()
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to drop privileges")
 def test_read_only_build_dir_is_a_one_line_error(tmp_path):
+    import tempfile
+
+    empty_root = Path(tempfile.mkdtemp(prefix="hw5-empty-root-"))     # q1 reads no data; nobody can read /tmp
+    os.chmod(empty_root, 0o755)
     out = tmp_path / "out"
     (out / "build").mkdir(parents=True)
     os.chmod(tmp_path, 0o755)
@@ -61,63 +80,58 @@ def test_read_only_build_dir_is_a_one_line_error(tmp_path):
     (tmp_path / "mpl").mkdir(mode=0o777)
     os.chmod(tmp_path / "mpl", 0o777)
     cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "report.py",
-           "--section", "q1", "--profile", "smoke", "--out", str(out)]
-    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl"), "HOME": str(tmp_path)})
+           "--section", "q1", "--profile", "smoke", "--data", str(empty_root), "--out", str(out)]
+    try:
+        run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl"), "HOME": str(tmp_path)})
+    finally:
+        shutil.rmtree(empty_root)
     assert run.returncode != 0
     lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "build" in lines[0], run.stderr[-2000:]
     assert "Traceback" not in run.stderr
 
 
-def test_missing_weights_error_or_notice_with_skip_flag(tmp_path, data_root, capsys):
-    root = tmp_path / "root"                       # the course layout without weights/
-    root.mkdir()
-    for name in ("data", "images"):
-        (root / name).symlink_to(data_root / name)
-    everything = ["--all", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "all")]
-    assert run_main(everything)[0] == 2                       # refused before any section runs
+def root_of_links(source, dest, leave_out=()):
+    """A data root of symlinks to the files of `source`, so single files can be broken or left out."""
+    for path in source.rglob("*"):
+        rel = path.relative_to(source)
+        if path.is_file() and not any(str(rel).startswith(x) for x in leave_out):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).symlink_to(path)
+    return dest
+
+
+def test_missing_weights_error_or_notice_with_skip_flag(tmp_path, fixture_root, capsys):
+    root = root_of_links(fixture_root, tmp_path / "root", leave_out=("weights",))
+    assert smoke(tmp_path / "all", root, "--all")[0] == 2                    # refused before any part runs
     assert "squeezenet1_1_imagenet_features.pt" in capsys.readouterr().err
-    assert not list((tmp_path / "all").glob("build/cache/*/*/manifest.json"))
-    args = ["--section", "q6_2", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "out")]
-    assert run_main(args)[0] == 2
+    assert not list((tmp_path / "all").glob("build/cache/parts/*/*/*/manifest.json"))
+    assert smoke(tmp_path / "out", root, "--section", "q6_2")[0] == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "squeezenet1_1_imagenet_features.pt" in err
-    code, out = run_main(args + ["--skip-missing"])
-    assert code == 0 and "q6_2   skipped" in out
+    code, out = smoke(tmp_path / "out", root, "--section", "q6_2", "--skip-missing")
+    assert code == 0
     html = (tmp_path / "out" / "build" / "report.html").read_text()
     assert "skipped at the user's request" in html and "squeezenet1_1_imagenet_features.pt" in html
 
 
-def course_root_copy(data_root, dest):
-    """A data root of symlinks to the real files, so single files can be broken or left out."""
-    folders = ("data/cifar-10-batches-py", "data/sun", "data/oxford-flowers17")
-    for path in data_root.rglob("*"):
-        rel = path.relative_to(data_root)
-        if path.is_file() and not str(rel).startswith(folders):
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            (dest / rel).symlink_to(path)
-    for folder in folders:
-        (dest / folder).symlink_to(data_root / folder)
-    return dest
-
-
-def test_truncated_mat_is_a_one_line_error(tmp_path, data_root, capsys):
-    root = course_root_copy(data_root, tmp_path / "root")
+def test_truncated_mat_is_a_one_line_error(tmp_path, fixture_root, capsys):
+    root = root_of_links(fixture_root, tmp_path / "root")
     mat = root / "data" / "nist36_train.mat"
     blob = mat.read_bytes()
     mat.unlink()
     mat.write_bytes(blob[: len(blob) // 3])
-    code, _ = run_main(["--section", "q3", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "o")])
+    code, _ = smoke(tmp_path / "o", root, "--section", "q3")
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and "nist36_train.mat" in err
-    assert not list((tmp_path / "o" / "build" / "cache").glob("q3/*/manifest.json"))
+    assert not list((tmp_path / "o" / "build" / "cache" / "parts").glob("q3/*/*/manifest.json"))
 
 
-def test_missing_course_image_is_a_one_line_error(tmp_path, data_root, capsys):
-    root = course_root_copy(data_root, tmp_path / "root")
+def test_missing_course_image_is_a_one_line_error(tmp_path, fixture_root, capsys):
+    root = root_of_links(fixture_root, tmp_path / "root")
     (root / "images" / "03_haiku.jpg").unlink()
-    code, _ = run_main(["--section", "q4", "--profile", "smoke", "--data", str(root), "--out", str(tmp_path / "o")])
+    code, _ = smoke(tmp_path / "o", root, "--section", "q4")
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and "03_haiku.jpg" in err
-    assert not list((tmp_path / "o" / "build" / "cache").glob("q4/*/manifest.json"))
+    assert not list((tmp_path / "o" / "build" / "cache" / "parts").glob("q4/*/*/manifest.json"))

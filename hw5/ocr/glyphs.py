@@ -38,7 +38,7 @@ def render_glyph(mask: np.ndarray, *, glyph: float, stroke: float, size: int = 3
 
 def glyph_stats(images: np.ndarray) -> tuple[float, float]:
     """Median longer side of the ink box and median stroke width (ink area / skeleton length), in pixels,
-    of upright glyph images (N, S, S) with ink 0 on white 1: what render_glyph should reproduce."""
+    of upright glyph images (N, S, S) with ink 0 on white 1: what render_glyph should reproduce. NaN without ink."""
     sides, strokes = [], []
     for img in images:
         ink = img < 0.5
@@ -46,6 +46,8 @@ def glyph_stats(images: np.ndarray) -> tuple[float, float]:
         if len(rows):
             sides.append(max(np.ptp(rows), np.ptp(cols)) + 1)
             strokes.append(ink.sum() / max(morphology.skeletonize(ink).sum(), 1))
+    if not sides:
+        return float("nan"), float("nan")          # no ink anywhere: nothing to measure
     return float(np.median(sides)), float(np.median(strokes))
 
 

@@ -7,6 +7,7 @@ with `strict=True`. The classifier is the handout's: Dropout, Conv2d(512, classe
 """
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import torch
@@ -80,7 +81,7 @@ def load_features(model: SqueezeNet, path: Path) -> SqueezeNet:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         model.features.load_state_dict({k.removeprefix("features."): v for k, v in state.items()}, strict=True)
-    except (RuntimeError, OSError, AttributeError, ValueError) as e:
+    except (RuntimeError, OSError, AttributeError, ValueError, EOFError, pickle.UnpicklingError) as e:
         raise DataError(f"cannot load {path} into SqueezeNet 1.1 features ({type(e).__name__}: {e}); "
                         f"expected torchvision's squeezenet1_1 feature state dict") from e
     return model

@@ -1,15 +1,12 @@
-"""Q6.2: the plain-torch SqueezeNet 1.1 takes torchvision's ImageNet weights; the section runs end to end (smoke)."""
+"""hw5.pytorch.squeezenet: torchvision's SqueezeNet 1.1 layout, the shared ImageNet weights, feature extraction."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from experiments import q6_2_finetune as q62
-from hw5.data import stratified_holdout
 from hw5.errors import DataError
-from hw5.pytorch.squeezenet import WEIGHTS, SqueezeNet, extract, imagenet_normalise, load_features
-from reportkit.result import Context
+from hw5.pytorch.squeezenet import WEIGHTS, Fire, SqueezeNet, extract, imagenet_normalise, load_features
 
 FLOWERS = "data/oxford-flowers17/train"
 
@@ -28,13 +25,12 @@ def centre_crops(root: Path, files: list[str]) -> torch.Tensor:
 
 
 @pytest.fixture(scope="module")
-def pretrained(data_root) -> SqueezeNet:
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    return load_features(SqueezeNet(17), data_root / WEIGHTS)
+def pretrained(shared_root) -> SqueezeNet:
+    return load_features(SqueezeNet(17), shared_root / WEIGHTS)
 
 
-def test_shared_weights_load_strictly_into_features(pretrained, data_root):
-    state = torch.load(data_root / WEIGHTS, weights_only=True)
+def test_shared_weights_load_strictly_into_features(pretrained, shared_root):
+    state = torch.load(shared_root / WEIGHTS, weights_only=True)
     ours = pretrained.state_dict()
     assert {k for k in ours if k.startswith("features.")} == set(state)
     for key, value in state.items():
@@ -51,9 +47,41 @@ def test_feature_map_of_a_224_input_is_512_by_13_by_13():
     assert logits.shape == (2, 17)
 
 
-def test_pretrained_features_of_real_flowers_are_sparse_and_discriminative(pretrained, data_root):
-    x = centre_crops(data_root, ["sunflower/image_0721.jpg", "sunflower/image_0722.jpg",
-                                 "bluebell/image_0241.jpg", "bluebell/image_0244.jpg"])
+def test_fire_concatenates_both_expansions():
+    fire = Fire(8, 2, 3, 5)
+    with torch.no_grad():
+        out = fire(torch.randn(1, 8, 6, 6))
+    assert out.shape == (1, 8, 6, 6) and float(out.min()) >= 0.0
+    assert [name for name, _ in fire.named_parameters()] == [
+        "squeeze.weight", "squeeze.bias", "expand1x1.weight", "expand1x1.bias", "expand3x3.weight", "expand3x3.bias"]
+
+
+def test_imagenet_normalise_by_hand():
+    norm = imagenet_normalise()
+    pixels = torch.tensor([0.485, 0.456, 0.406]).mul(255).view(1, 3, 1, 1)     # the mean image: 0
+    torch.testing.assert_close(norm(pixels), torch.zeros(1, 3, 1, 1), atol=1e-6, rtol=0)
+    white = torch.full((1, 3, 1, 1), 255, dtype=torch.uint8)
+    expected = torch.tensor([(1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (1 - 0.406) / 0.225]).view(1, 3, 1, 1)
+    torch.testing.assert_close(norm(white), expected)
+
+
+def test_extract_matches_one_pass_in_any_batch_size():
+    torch.manual_seed(0)
+    layers = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU())
+    x = torch.randint(0, 256, (5, 3, 8, 8), dtype=torch.uint8)
+    prepare = imagenet_normalise()
+    with torch.no_grad():
+        expected = layers(prepare(x))
+    out = extract(layers, x, "cpu", batch_size=2, prepare=prepare)
+    assert out.shape == (5, 4, 6, 6) and out.dtype == torch.float32 and out.is_contiguous()
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
+    maps = extract(torch.nn.Identity(), torch.ones(3, 2, 2, 2, dtype=torch.float16), "cpu")
+    assert maps.dtype == torch.float32 and bool(maps.eq(1).all())            # feature maps: only made float
+
+
+def test_pretrained_features_of_real_flowers_are_sparse_and_discriminative(pretrained, shared_root):
+    x = centre_crops(shared_root, ["sunflower/image_0721.jpg", "sunflower/image_0722.jpg",
+                                   "bluebell/image_0241.jpg", "bluebell/image_0244.jpg"])
     torch.manual_seed(0)
     stats = {}
     for name, net in (("pretrained", pretrained), ("random", SqueezeNet(17))):
@@ -74,10 +102,6 @@ def test_pretrained_features_of_real_flowers_are_sparse_and_discriminative(pretr
 def test_missing_weights_is_a_data_error_that_says_where(tmp_path):
     with pytest.raises(DataError, match=r"place .*squeezenet1_1_imagenet_features\.pt"):
         load_features(SqueezeNet(17), tmp_path / WEIGHTS)
-    ctx = Context(q62.SECTION.make_config("smoke"), "smoke", 0, "cpu", tmp_path, tmp_path, {})
-    from reportkit.errors import DataError as MissingInput
-    with pytest.raises(MissingInput, match=r"weights/squeezenet1_1_imagenet_features\.pt"):
-        q62.run(ctx)
 
 
 def test_foreign_state_dict_is_a_data_error(tmp_path):
@@ -87,28 +111,8 @@ def test_foreign_state_dict_is_a_data_error(tmp_path):
         load_features(SqueezeNet(17), path)
 
 
-def test_random_crops_are_in_range_and_the_holdout_is_stratified():
-    from hw5.pytorch.transforms import random_brightness, random_resized_crop
-    x = torch.randint(0, 256, (5, 3, 40, 40), dtype=torch.uint8).float()
-    out = random_brightness(random_resized_crop(x, 24, torch.Generator().manual_seed(0)), torch.Generator(), 0.2)
-    assert out.shape == (5, 3, 24, 24) and 0 <= float(out.min()) and float(out.max()) <= 255
-    y = np.repeat(np.arange(4), 10)
-    fit, hold = stratified_holdout(y, 0.2, np.random.default_rng(0))
-    assert np.bincount(y[hold]).tolist() == [2, 2, 2, 2]
-    assert sorted(np.concatenate([fit, hold]).tolist()) == list(range(40))
-
-
-def test_smoke_run_produces_the_metrics_and_figures(run_section, tmp_path):
-    result = run_section(q62)
-    m = result.metrics
-    for key in ("finetune_test_accuracy", "scratch_test_accuracy", "sun_pretrained_test_accuracy"):
-        assert 0.0 <= m[key] <= 1.0, key
-    assert set(m["seconds"]) >= {"features", "head", "fire", "scratch", "sun", "total"}
-    assert m["finetune"]["chosen"] in ("head", "fire")
-    assert m["gap"] == pytest.approx(m["finetune_test_accuracy"] - m["scratch_test_accuracy"])
-    assert len(m["per_class"]) == m["n_classes"] == 17
-    assert m["sun"]["weight_decay"] in q62.SECTION.make_config("smoke").sun_weight_decays
-    labels = {f.label for f in result.figures}
-    assert labels == {"q6_2-curves", "q6_2-per-class", "q6_2-grid"}
-    for fig in result.figures:
-        assert (tmp_path / "q6_2" / fig.file).is_file()                        # run_section writes there
+def test_a_file_that_is_not_a_state_dict_is_a_data_error(tmp_path):
+    path = tmp_path / "garbage.pt"
+    path.write_bytes(b"not a torch file")
+    with pytest.raises(DataError, match="cannot load"):
+        load_features(SqueezeNet(17), path)

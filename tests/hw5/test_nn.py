@@ -1,4 +1,4 @@
-"""The handout functions of experiments/nn.py: shapes, known values, gradients against finite differences and torch."""
+"""hw5.nn, the Q2 handout functions: shapes, known values, gradients against finite differences and torch."""
 import numpy as np
 import pytest
 import torch
@@ -139,3 +139,32 @@ def test_norm_relative_error_is_scale_free_and_bounded():
     assert np.isclose(nn.norm_relative_error(a, -a), np.sqrt(2))                   # the largest it can be
     assert np.isclose(nn.norm_relative_error(1e-9 * a, 1e-9 * (a + 1e-3)), nn.norm_relative_error(a, a + 1e-3))
     assert nn.norm_relative_error(np.zeros(3), np.zeros(3)) == 0.0
+
+
+def test_relative_error_known_values():
+    analytic, numeric = np.array([1.0, 0.0, 2.0, -1.0]), np.array([3.0, 0.0, 2.0, 1.0])
+    np.testing.assert_allclose(nn.relative_error(analytic, numeric), [0.5, 0.0, 0.0, 1.0])
+
+
+def test_norm_relative_error_known_value():
+    assert nn.norm_relative_error(np.array([3.0, 0.0]), np.array([0.0, 4.0])) == pytest.approx(1.0)
+    assert nn.norm_relative_error(np.array([1.0, 1.0]), np.array([1.0, 0.0])) == pytest.approx(1 / np.sqrt(3))
+
+
+def test_forward_applies_weights_bias_and_activation():
+    params = {"Wl": np.array([[1.0, -1.0], [2.0, 0.0]]), "bl": np.array([0.5, 1.0])}
+    out = nn.forward(np.array([[1.0, 1.0]]), params, "l", nn.relu)
+    np.testing.assert_allclose(params["cache_l"][1], [[3.5, 0.0]])
+    np.testing.assert_allclose(out, [[3.5, 0.0]])
+    out = nn.forward(np.array([[1.0, -1.0]]), params, "l", nn.relu)    # pre-activation (-0.5, 0)
+    np.testing.assert_allclose(out, [[0.0, 0.0]])
+
+
+def test_backwards_by_hand():
+    params = {"Wl": np.array([[1.0], [2.0]]), "bl": np.array([0.0])}
+    x = np.array([[1.0, 3.0], [2.0, -1.0]])
+    nn.forward(x, params, "l", nn.linear)
+    dx = nn.backwards(np.array([[1.0], [2.0]]), params, "l", nn.linear_deriv)
+    np.testing.assert_allclose(params["grad_Wl"], [[1 * 1 + 2 * 2], [3 * 1 + -1 * 2]])
+    np.testing.assert_allclose(params["grad_bl"], [3.0])
+    np.testing.assert_allclose(dx, [[1.0, 2.0], [2.0, 4.0]])

@@ -1,0 +1,72 @@
+"""Writing files so that readers never see half of one, and content digests."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class DigestMemo:
+    """sha256 of data files, remembered per (path, size, mtime, inode) so unchanged files are not re-read.
+
+    The memo only saves reading; validity always rests on the content digest (like git's index).
+    """
+
+    def __init__(self, file: Path):
+        self.file = file
+        try:
+            self.memo: dict[str, list] = json.loads(file.read_text()) if file.is_file() else {}
+        except (OSError, ValueError):
+            self.memo = {}                  # a damaged memo only costs re-reading the data once
+        self.dirty = False
+
+    def file_digest(self, path: Path) -> str:
+        st = path.stat()
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        hit = self.memo.get(str(path))
+        if hit and hit[:3] == stamp:
+            return hit[3]
+        digest = sha256_file(path)
+        self.memo[str(path)] = stamp + [digest]
+        self.dirty = True
+        return digest
+
+    def digest(self, path: Path) -> str:
+        """A file's digest, or for a folder the digest of its sorted (relative path, digest) list."""
+        if path.is_file():
+            return self.file_digest(path)
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        listing = "\n".join(f"{p.relative_to(path)} {self.file_digest(p)}" for p in files)
+        return sha256_bytes(listing.encode())
+
+    def save(self) -> None:
+        if self.dirty:
+            try:
+                write_atomic(self.file, json.dumps(self.memo).encode())
+            except OSError:
+                pass          # the memo only saves time; a read-only build/ is reported when something is written

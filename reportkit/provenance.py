@@ -1,0 +1,47 @@
+"""Where a build came from: git revision, machine, library versions, data source, date. Shown in the appendix."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+
+def git_sha(root: Path) -> str:
+    """Short SHA of HEAD, "-dirty" when tracked files changed; "unknown" outside git."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (sha or "uncommitted") + ("-dirty" if dirty else "")
+
+
+def metadata(project, opts, entries: dict, status: dict, data_root: Path | None) -> dict:
+    """The build's metadata: title page fields, provenance, and per-part status and seconds."""
+    # The date is the newest result's, so two renders of the same cache are byte-identical.
+    newest = max((e.manifest["created"] for e in entries.values()), default=0.0)
+    date = dt.datetime.fromtimestamp(newest, dt.timezone.utc).strftime("%-d %B %Y") if newest else "not built"
+    versions = {}
+    for e in entries.values():
+        versions.update(e.manifest["inputs"]["libraries"])
+    parts = {pid: {**st, "run_seconds": entries[pid].manifest["seconds"] if pid in entries else None}
+             for pid, st in status.items()}
+    return {
+        **project.meta,
+        "author": opts.author or project.meta.get("author", "Anonymous"),
+        "date": date,
+        "profile": opts.profile,
+        "seed": opts.seed,
+        "device": opts.device,
+        "git": git_sha(project.root),
+        "data_root": str(data_root) if data_root else None,
+        "data_source": project.describe_data(data_root),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "versions": dict(sorted(versions.items())),
+        "parts": parts,
+    }

@@ -1,0 +1,141 @@
+"""What a section declares (Section, made of Parts), what a part sees (Context) and what it returns (Result).
+
+A section module exposes
+
+    SECTION = Section(id="q3", title="...", template="q3.md.j2", parts=(
+        Part("train", train, TrainConfig, smoke={...}, data=("data/nist36_train.mat", ...)),
+        Part("figures", draw, reads=("train",)),
+    ))
+
+A part is a pure function of its config, the seed, the device (only if it declares `torch=True`), its data
+files and the parts it reads; it writes only into its own folder. Each part is cached on its own, so a caption
+edit in a drawing part reruns that part alone.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from reportkit.errors import ConfigError, DataError
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure file written by a part; referenced in templates as `@fig:<label>`."""
+
+    label: str     # unique in the document, e.g. "q2-toy-training"
+    file: str      # file name inside the part's output folder (PNG or SVG)
+    caption: str   # Markdown; may contain $math$
+
+
+@dataclass
+class Result:
+    """Plain data a part returns: JSON metrics, figures, and artifacts (files published to build/artifacts/).
+
+    Every other file the part writes (arrays for a drawing part, weights) is kept in its cache entry and is
+    readable by the parts that read this one.
+    """
+
+    metrics: dict[str, Any] = field(default_factory=dict)
+    figures: list[Figure] = field(default_factory=list)
+    artifacts: dict[str, str] = field(default_factory=dict)   # name -> file name in the output folder
+
+
+@dataclass(frozen=True)
+class Part:
+    """One cached step of a section."""
+
+    name: str                                   # unique in its section: "train", "figures"
+    run: Callable[["Context"], Result]           # a top-level function of the section's module
+    config: type | None = None                  # a frozen dataclass with the full-profile defaults
+    smoke: dict = field(default_factory=dict)   # overrides for the smoke profile
+    fixed: dict = field(default_factory=dict)   # values this part sets in every profile (e.g. an ensemble member)
+    data: tuple[str, ...] = ()                  # files/folders under the data root that it reads
+    reads: tuple[str, ...] = ()                 # parts whose outputs it reads: "train" (same section) or "q3.train"
+    torch: bool = False                         # it runs on --device (its key holds the device)
+
+    def make_config(self, profile: str, overrides: dict | None = None):
+        """The config for a profile (None for a part without one); unknown keys are a ConfigError."""
+        values = {**(self.smoke if profile == "smoke" else {}), **self.fixed, **(overrides or {})}
+        if self.config is None:
+            if values:
+                raise ConfigError(f"part {self.name} has no config, but got {sorted(values)}")
+            return None
+        known = {f.name for f in dataclasses.fields(self.config)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"part {self.name}: unknown config keys {unknown}; known keys are {sorted(known)}")
+        return dataclasses.replace(self.config(), **values)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A chapter of the writeup: its template and the parts whose results the template reads."""
+
+    id: str                       # "q1" ... "q6_2"; also the results.json key
+    title: str                    # shown by `list`; must match the template's heading
+    template: str                 # templates/<template>, a Jinja2 Markdown file
+    parts: tuple[Part, ...]
+
+    def __post_init__(self):
+        names = [p.name for p in self.parts]
+        if len(set(names)) != len(names) or not names:
+            raise ConfigError(f"section {self.id}: parts need distinct names, got {names}")
+
+    def part_id(self, part: Part) -> str:
+        return f"{self.id}.{part.name}"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A part's cached output, as seen by a part that reads it."""
+
+    metrics: dict[str, Any]
+    config: dict[str, Any]                  # the upstream part's config, as JSON
+    dir: Path
+    files: tuple[str, ...]                  # every file of the entry
+    artifacts: dict[str, str]
+
+    def path(self, name: str) -> Path:
+        """One of the upstream part's files (an artifact name or a file name)."""
+        file = self.artifacts.get(name, name)
+        if file not in self.files:
+            raise KeyError(f"{self.dir.name}: no file {name!r}; it has {', '.join(self.files) or 'none'}")
+        return self.dir / file
+
+
+@dataclass
+class Context:
+    """Everything a part's run may use. It writes only under `out_dir`."""
+
+    part: str                     # "q3.train"
+    config: Any
+    profile: str
+    seed: int
+    device: str
+    data_root: Path | None
+    out_dir: Path
+    inputs: dict[str, Upstream] = field(default_factory=dict)   # by the names in Part.reads
+    progress: bool = False        # show progress bars (never in CI)
+
+    def data(self, relpath: str) -> Path:
+        """Path of a data file under the data root, or a DataError that says how to get it."""
+        if self.data_root is None:
+            raise DataError(f"no data root for {relpath!r}: pass --data DIR (see README, 'Data root')")
+        path = self.data_root / relpath
+        if not path.exists():
+            raise DataError(f"missing data file {path}: place {relpath} under the data root {self.data_root} "
+                            "(see README, 'Data root')")
+        return path
+
+    def path(self, name: str) -> Path:
+        """Where to write an output file of this run."""
+        return self.out_dir / name
+
+    def input(self, name: str) -> Upstream:
+        """The output of a part named in Part.reads."""
+        if name not in self.inputs:
+            raise KeyError(f"{self.part} reads {sorted(self.inputs)}, not {name!r}: add it to Part.reads")
+        return self.inputs[name]

@@ -1,0 +1,116 @@
+"""Q5 parts: the two autoencoder trainings and PCA-32 on NIST36 slices, the saved weights and reconstructions,
+the figures; and the section's helpers (curve_summary, pick_images)."""
+import json
+
+import numpy as np
+import pytest
+
+from experiments import q5_autoencoder as q5
+from hw5 import autoencoder as ae
+from hw5.data import LETTERS, load_nist36
+
+SMOKE = q5.SECTION.parts[0].make_config("smoke")
+
+
+@pytest.fixture(scope="module")
+def train(smoke):
+    return smoke("q5.train")
+
+
+@pytest.fixture(scope="module")
+def data(fixture_root):
+    x, _ = load_nist36(fixture_root, "train")
+    xv, yv = load_nist36(fixture_root, "valid")
+    return x[:SMOKE.train_limit], xv[::SMOKE.valid_stride], yv[::SMOKE.valid_stride]
+
+
+def psnr(x, x_hat):
+    """Mean per-image PSNR (peak 1), by hand."""
+    mse = ((x.astype(np.float64) - x_hat) ** 2).mean(1)
+    return float(np.mean(10 * np.log10(1 / mse)))
+
+
+def test_slices_and_sizes(train):
+    m = train[0].metrics
+    assert m["n_train"] == SMOKE.train_limit == 720
+    assert m["n_valid"] == 36 * 40 // SMOKE.valid_stride               # the fixture's 40 per class, every 20th
+    assert m["params"] == {"autoencoder": 1024 * 32 + 32 + 2 * (32 * 32 + 32) + 32 * 1024 + 1024,
+                           "pca": 32 * 1024 + 1024, "input_mean": 1024}
+    json.dumps(m)                                                        # the cache stores metrics as JSON
+
+
+def test_saved_weights_reproduce_the_validation_psnr(train, data):
+    result, up = train
+    m = result.metrics
+    _, xv, _ = data
+    with np.load(up.path(result.artifacts["q5_handout_weights"])) as w:
+        handout = dict(w)
+    with np.load(up.path(result.artifacts["q5_improved_weights"])) as w:
+        improved = dict(w)
+    assert m["psnr_valid"] == pytest.approx(psnr(xv, ae.reconstruct(xv, handout)), abs=1e-4)
+    assert m["psnr_valid_improved"] == pytest.approx(psnr(xv, ae.reconstruct(xv, improved)), abs=1e-4)
+    for k in ae.KEYS:
+        assert handout["m_" + k].shape == handout[k].shape and handout["m_" + k].any(), k   # trained momentum
+    epochs, batch = SMOKE.improved_epochs, SMOKE.improved_batch
+    assert int(improved["adam_t"]) == epochs * -(-720 // batch)                            # one step per batch
+    assert improved["adam_m"].size == m["params"]["autoencoder"]
+
+
+def test_pca_baseline_recomputed_by_svd(train, data):
+    m = train[0].metrics
+    x, xv, _ = data
+    mean = x.astype(np.float64).mean(0)
+    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    recon = (xv - mean) @ vt[:32].T @ vt[:32] + mean
+    assert m["psnr_pca_unclipped"] == pytest.approx(psnr(xv, recon), abs=1e-6)
+    assert m["psnr_pca32"] == pytest.approx(psnr(xv, np.clip(recon, 0, 1)), abs=1e-6)
+    assert m["psnr_pca32"] >= m["psnr_pca_unclipped"]                  # clipping to [0, 1] can only help
+    assert m["psnr_pca32"] > m["psnr_valid"]                             # 3 epochs of the handout run: PCA wins
+
+
+def test_losses_and_curve_summary(train):
+    m = train[0].metrics
+    losses = m["losses"]
+    assert len(losses) == SMOKE.epochs == 3 and losses[-1] < losses[0] and m["final_loss"] == losses[-1]
+    assert m["final_loss_per_pixel"] == pytest.approx(losses[-1] / (720 * 1024))
+    assert m["rises"] == int(np.sum(np.diff(losses) > 0)) and m["first_epoch_loss"] == losses[0]
+    assert m["gradcheck_norm_rel_error"] < 1e-7
+    assert set(m["gradcheck"]) == {"sse", "ce"}
+
+
+def test_reconstructions_are_of_the_picked_validation_images(train, data):
+    up = train[1]
+    _, xv, yv = data
+    idx = q5.pick_images(yv, SMOKE.classes)
+    assert len(idx) == 10                                                # 2 of each of the 5 classes
+    with np.load(up.path("reconstructions.npz")) as a:
+        r = dict(a)
+    np.testing.assert_array_equal(r["images"], xv[idx])
+    with np.load(up.path("q5_handout_weights.npz")) as w:
+        np.testing.assert_allclose(r["handout"], ae.reconstruct(xv[idx], dict(w)), atol=1e-6)
+    assert len(r["improved_losses"]) == SMOKE.improved_epochs
+
+
+def test_figures_are_drawn_from_the_training_files_alone(train, run_part, check_figures):
+    result, drawn = run_part(q5, "figures", None, inputs={"train": train[1]})      # no data root
+    check_figures(result, drawn, ["q5-loss", "q5-pairs", "q5-compare"])
+    caption = next(f.caption for f in result.figures if f.label == "q5-loss")
+    assert f"epoch {train[0].metrics['flat_epoch']}," in caption
+
+
+# ---------------------------------------------------------------- helpers
+def test_curve_summary_finds_where_the_curve_flattens():
+    losses = 1.0 + 99.0 * np.exp(-np.arange(100) / 5.0)               # falls 99, flat by about epoch 16
+    s = q5.curve_summary(losses, 0.05)
+    assert s["flat_epoch"] == 16                                      # exp(-t/5) <= 0.05 from t = 15
+    assert s["half_epoch"] == 5 and s["rises"] == 0 and s["tail_epochs"] == 20
+    assert 0 < s["tail_drop"] < 1e-4                                  # 99 e^-15.8 / 1 over the last 20
+    bumpy = q5.curve_summary([10.0, 6.0, 7.0, 2.0, 2.5, 1.0], 0.05)
+    assert bumpy["rises"] == 2 and bumpy["flat_epoch"] == 6 and bumpy["half_epoch"] == 4
+
+
+def test_pick_images_takes_the_first_two_of_each_class():
+    labels = np.array([LETTERS.index(c) for c in "BAGAAGSM4MS44"])
+    y = np.eye(36)[labels]
+    assert q5.pick_images(y, ("A", "G", "M", "S", "4")) == [1, 3, 2, 5, 7, 9, 6, 10, 8, 11]
+    assert q5.pick_images(y, ("B", "Z")) == [0]                         # one B, no Z

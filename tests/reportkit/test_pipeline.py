@@ -1,0 +1,200 @@
+"""Planning and running parts on a toy project: keys by meaning, the device only where torch runs, reruns of
+exactly what changed, damaged entries rebuilt, missing data refused before anything runs."""
+import importlib
+import sys
+
+import pytest
+
+from reportkit import pipeline
+from reportkit.errors import BuildError, ConfigError, DataError
+from reportkit.pipeline import Options, Project
+
+SECTION_CODE = '''
+from dataclasses import dataclass
+
+from reportkit.section import Part, Result, Section
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    n: int = 4
+
+
+def train(ctx):
+    values = list(range(ctx.config.n))
+    ctx.path("values.txt").write_text(" ".join(map(str, values)))
+    return Result({"total": sum(values) + ctx.seed + int(ctx.data("d.txt").read_text())})
+
+
+def draw(ctx):
+    return Result({"count": len(ctx.input("train").path("values.txt").read_text().split())})
+
+
+def accelerate(ctx):
+    return Result({"device": ctx.device})
+
+
+SECTION = Section("s1", "Toy", "s1.md.j2", parts=(
+    Part("train", train, TrainConfig, smoke={"n": 2}, data=("d.txt",)),
+    Part("draw", draw, reads=("train",)),
+    Part("gpu", accelerate, torch=True),
+))
+'''
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    """A toy project: package `toyproj` with one section of three parts, a data root, and a fresh out dir."""
+    (tmp_path / "toyproj").mkdir()
+    (tmp_path / "toyproj" / "__init__.py").write_text("")
+    (tmp_path / "toyproj" / "sec.py").write_text(SECTION_CODE)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "d.txt").write_text("10")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for mod in [m for m in sys.modules if m.startswith("toyproj")]:
+        monkeypatch.delitem(sys.modules, mod)
+
+    def project():
+        for mod in [m for m in sys.modules if m.startswith("toyproj")]:
+            del sys.modules[mod]
+        section = importlib.import_module("toyproj.sec").SECTION
+        return Project(root=tmp_path, sections=(section,), code_packages=("toyproj",),
+                       find_data_root=lambda cli: tmp_path / "data")
+    return tmp_path, project
+
+
+def opts(root, **kw):
+    return Options(out=root / "out", **kw)
+
+
+def run(project, options):
+    said = []
+    entries = pipeline.ensure(project, options, [p for p in ("s1.train", "s1.draw", "s1.gpu")], say=said.append,
+                              warn=said.append)
+    return entries, said
+
+
+def ran(said):
+    return [line.split()[0] for line in said if line.split()[1:2] == ["ran"]]
+
+
+def test_first_run_runs_every_part_in_order_then_nothing(toy):
+    root, project = toy
+    entries, said = run(project(), opts(root))
+    assert ran(said) == ["s1.train", "s1.draw", "s1.gpu"]
+    assert entries["s1.train"].metrics == {"total": 16} and entries["s1.draw"].metrics == {"count": 4}
+    _, said = run(project(), opts(root))
+    assert ran(said) == []
+
+
+def test_the_device_enters_only_the_torch_part_key(toy):
+    root, project = toy
+    cpu = {p.id: p.key for p in pipeline.plan(project(), opts(root))}
+    cuda = {p.id: p.key for p in pipeline.plan(project(), opts(root, device="cuda"))}
+    assert [pid for pid in cpu if cpu[pid] != cuda[pid]] == ["s1.gpu"]
+
+
+@pytest.mark.parametrize("edit, reruns", [
+    (lambda t: t.replace("\ndef train(ctx):", "\n# a comment\ndef train(ctx):  # another"), []),
+    (lambda t: t.replace('len(ctx.input("train")', 'len(  ctx.input( "train" )'), []),
+    (lambda t: t.replace("return Result({\"count\": len(", "return Result({\"count\": 1 + len("), ["s1.draw"]),
+    (lambda t: t.replace("n: int = 4", "n: int = 5"), ["s1.train", "s1.draw"]),
+    (lambda t: t.replace('{"device": ctx.device}', '{"device": str(ctx.device)}'), ["s1.gpu"]),
+], ids=["comments", "formatting", "drawing-code", "config", "torch-part-code"])
+def test_an_edit_reruns_exactly_the_parts_it_touches(toy, edit, reruns):
+    root, project = toy
+    run(project(), opts(root))
+    path = root / "toyproj" / "sec.py"
+    path.write_text(edit(path.read_text()))
+    assert ran(run(project(), opts(root))[1]) == reruns
+
+
+def test_explain_names_the_function_and_the_config_value(toy):
+    root, project = toy
+    run(project(), opts(root))
+    path = root / "toyproj" / "sec.py"
+    path.write_text(path.read_text().replace("n: int = 4", "n: int = 5").replace("+ ctx.seed", "- ctx.seed"))
+    said = []
+    pipeline.explain_parts(project(), opts(root), say=said.append)
+    assert said[0] == ("s1.train: would run: code of toyproj.sec.train changed; config value n: 4 -> 5")
+    assert said[1] == "s1.draw: would run: upstream part s1.train changed"
+    assert said[2].startswith("s1.gpu: cached (key ")
+    said.clear()
+    pipeline.explain_parts(project(), opts(root, seed=3), say=said.append)
+    assert said[0].endswith("seed: 0 -> 3")
+
+
+def test_data_change_reruns_the_part_that_reads_the_file(toy):
+    root, project = toy
+    run(project(), opts(root))
+    (root / "data" / "d.txt").write_text("11")
+    entries, said = run(project(), opts(root))
+    assert ran(said) == ["s1.train", "s1.draw"] and entries["s1.train"].metrics["total"] == 17
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: (d / "manifest.json").write_text((d / "manifest.json").read_text()[:40]),
+    lambda d: (d / "values.txt").unlink(),
+], ids=["truncated-manifest", "deleted-file"])
+def test_a_damaged_entry_is_a_one_line_notice_and_a_rerun_of_that_part(toy, damage):
+    root, project = toy
+    entries, _ = run(project(), opts(root))
+    damage(entries["s1.train"].dir)
+    entries, said = run(project(), opts(root))
+    notices = [line for line in said if line.startswith("cache:")]
+    assert len(notices) == 1 and "s1.train" in notices[0] and "damaged" in notices[0]
+    assert ran(said) == ["s1.train"] and entries["s1.train"].metrics == {"total": 16}
+
+
+def test_targets_rerun_their_parts_and_only_missing_upstreams(toy):
+    root, project = toy
+    planned = pipeline.plan(project(), opts(root, targets=["s1.draw"]))
+    assert [p.id for p in pipeline.to_run(planned, opts(root, targets=["s1.draw"]))] == ["s1.train", "s1.draw"]
+    run(project(), opts(root))
+    planned = pipeline.plan(project(), opts(root))
+    assert [p.id for p in pipeline.to_run(planned, opts(root, targets=["s1.draw"]))] == ["s1.draw"]
+    assert [p.id for p in pipeline.to_run(planned, opts(root, targets=["s1"]))] == ["s1.train", "s1.draw", "s1.gpu"]
+    with pytest.raises(ConfigError, match="unknown section or part 's1.nope'"):
+        pipeline.plan(project(), opts(root, targets=["s1.nope"]))
+
+
+def test_missing_data_is_refused_before_anything_runs_unless_skipped(toy):
+    root, project = toy
+    (root / "data" / "d.txt").unlink()
+    with pytest.raises(DataError, match=r"s1\.train needs .*d\.txt"):
+        run(project(), opts(root))
+    assert not (root / "out" / "build" / "cache" / "parts" / "s1" / "gpu").exists()     # nothing ran
+    planned = pipeline.plan(project(), opts(root))
+    assert {p.id: p.problem is not None for p in planned} == {"s1.train": True, "s1.draw": True, "s1.gpu": False}
+    entries, status = pipeline.run_planned(planned, planned, opts(root, skip_missing=True), lambda m: None,
+                                           lambda m: None)
+    assert status["s1.train"]["status"] == "skipped" and set(entries) == {"s1.gpu"}
+
+
+def test_parts_that_read_in_a_circle_are_a_config_error(toy):
+    root, project = toy
+    path = root / "toyproj" / "sec.py"
+    path.write_text(path.read_text().replace('Part("train", train, TrainConfig, smoke={"n": 2}, data=("d.txt",)),',
+                                             'Part("train", train, TrainConfig, data=("d.txt",), reads=("draw",)),'))
+    with pytest.raises(ConfigError, match="in a circle"):
+        pipeline.plan(project(), opts(root))
+
+
+def test_a_metric_defined_by_two_parts_of_a_section_is_a_build_error(toy):
+    root, project = toy
+    path = root / "toyproj" / "sec.py"
+    path.write_text(path.read_text().replace('{"device": ctx.device}', '{"count": 3}'))
+    p = project()
+    entries, _ = run(p, opts(root))
+    planned = pipeline.plan(p, opts(root))
+    with pytest.raises(BuildError, match="metric 'count' of section s1 comes from both s1.draw and s1.gpu"):
+        pipeline.section_results(p.sections[0], planned, entries)
+
+
+def test_section_results_merge_metrics_and_give_each_part_its_config(toy):
+    root, project = toy
+    p = project()
+    entries, _ = run(p, opts(root, profile="smoke"))
+    planned = pipeline.plan(p, opts(root, profile="smoke"))
+    assert pipeline.section_results(p.sections[0], planned, entries) == {
+        "total": 11, "count": 2, "device": "cpu", "config": {"train": {"n": 2}}}

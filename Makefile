@@ -2,7 +2,7 @@
 # Both create .venv and install the Debian and Python packages first; nothing is installed by hand.
 PY := .venv/bin/python
 STAMP := .venv/.installed
-DEBS := libharfbuzz-subset0 poppler-utils chromium
+DEBS := libharfbuzz-subset0 poppler-utils chromium fonts-liberation
 
 .PHONY: report smoke test setup debs clean
 

@@ -5,7 +5,9 @@
     python report.py --section q2           rerun q2's parts, re-render everything from the cache
     python report.py --section q6_1.cifar   rerun one part
     python report.py list | explain         parts and their cache state; why each would rerun
+    python report.py run q3                 run one question's parts (no rendering) and print its numbers
     python report.py ocr IMAGE... [--json]  read handwritten pages with the trained network
+    python report.py submit --andrew-id ID  the Gradescope hand-in under build/submission/
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from hw5.errors import ConfigError as LibraryConfigError
 from hw5.errors import DataError as LibraryDataError
-from reportkit.errors import ReportError
+from reportkit.errors import ConfigError, ReportError
 from reportkit.pipeline import Options, Project, build, ensure, explain_parts, list_parts
 
 ROOT = Path(__file__).resolve().parent
@@ -32,7 +34,8 @@ SECTION_MODULES = (                       # the order of the writeup
     "experiments.q6_1_torch",
     "experiments.q6_2_finetune",
 )
-COMMANDS = ("build", "list", "explain", "ocr")
+COMMANDS = ("build", "list", "explain", "run", "ocr", "submit", "serve")
+MAX_PDF_BYTES = 10 * 2 ** 20              # Gradescope's limit
 OCR_MODELS = {"mlp": ("q3.train", "q3_weights"), "cnn": ("q6_1.nist_cnn", "q6_cnn_nist36")}
 
 
@@ -41,9 +44,11 @@ def project() -> Project:
     from hw5.data import describe_source, resolve_data_root
 
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("tool", {}).get("hw5report", {})
+    if meta.get("paper", "letter") not in ("letter", "a4"):
+        raise ConfigError(f"pyproject.toml [tool.hw5report] paper = {meta['paper']!r}: use \"letter\" or \"a4\"")
     return Project(root=ROOT, sections=tuple(importlib.import_module(m).SECTION for m in SECTION_MODULES),
                    code_packages=("hw5", "experiments"), find_data_root=lambda cli: resolve_data_root(cli, ROOT),
-                   describe_data=describe_source, meta=meta, listings=("hw5/nn.py",))
+                   describe_data=describe_source, meta=meta)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -55,10 +60,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     common.add_argument("--data", metavar="DIR", help="data root (else $HW5_DATA, ./hw5data, ../shared/hw5data)")
     common.add_argument("--out", metavar="DIR", type=Path, default=ROOT,
                         help="where build/ and figures/ go (default: the project)")
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--author", help="your name on the title page (default: pyproject [tool.hw5report] author)")
+    who.add_argument("--andrew-id", help="your Andrew ID on the title page (default: [tool.hw5report] andrew_id)")
     parser = argparse.ArgumentParser(prog="report.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    b = commands.add_parser("build", parents=[common], help="run what is not cached and render (the default)")
+    b = commands.add_parser("build", parents=[common, who], help="run what is not cached and render (the default)")
     what = b.add_mutually_exclusive_group()
     what.add_argument("--all", action="store_true", help="every part (the default)")
     what.add_argument("--section", action="append", default=[], metavar="ID",
@@ -69,11 +77,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     b.add_argument("--skip-missing", action="store_true",
                    help="skip parts whose data or weights are missing, with a notice in the writeup "
                         "(without it a missing file is an error)")
-    b.add_argument("--author", help="author on the title page (default: pyproject [tool.hw5report])")
+    b.add_argument("--no-pdf", dest="pdf", action="store_false", help="write report.html only (a quick look)")
 
     lst = commands.add_parser("list", parents=[common], help="sections, their parts and cache state")
     lst.add_argument("--keys", action="store_true", help="print each part's cache key instead of its state")
     commands.add_parser("explain", parents=[common], help="why each part would rerun (code, config, data)")
+    run = commands.add_parser("run", parents=[common], help="run one question's parts and print its numbers")
+    run.add_argument("question", metavar="SECTION", help="a section id: q1 ... q6_2")
+    srv = commands.add_parser("serve", parents=[common, who],
+                              help="a live preview on 127.0.0.1: rebuild on every save, reload the page")
+    srv.add_argument("--port", type=int, default=8000, help="default 8000; 0 picks a free one")
+    srv.add_argument("--open", action="store_true", help="open the page in a browser")
+    srv.add_argument("--pdf", action="store_true", help="also rebuild the PDF on every save (slower)")
+    commands.add_parser("submit", parents=[common, who],
+                        help="the Gradescope hand-in: <id>.pdf, <id>.zip and the page map, in build/submission/")
 
     ocr = commands.add_parser("ocr", parents=[common], help="read handwritten pages with a trained network")
     ocr.add_argument("images", nargs="+", metavar="IMAGE", help="page images (JPEG/PNG; grey, RGB or RGBA)")
@@ -87,8 +104,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def options(args: argparse.Namespace) -> Options:
     opts = Options(targets=getattr(args, "section", []), force=getattr(args, "force", False), profile=args.profile,
+                   pdf=getattr(args, "pdf", True),
                    seed=args.seed, device=args.device, data=args.data, out=args.out.resolve(),
-                   author=getattr(args, "author", None), skip_missing=getattr(args, "skip_missing", False),
+                   author=getattr(args, "author", None), andrew_id=getattr(args, "andrew_id", None),
+                   skip_missing=getattr(args, "skip_missing", False),
                    progress=sys.stderr.isatty() and not os.environ.get("CI"))
     if getattr(args, "publish", None) is not None:
         opts.publish = Path(args.publish) if args.publish else opts.build_dir / "site"
@@ -101,6 +120,99 @@ def check_device(name: str) -> None:
         from hw5.pytorch.train import pick_device
 
         pick_device(name)
+
+
+def numbers(metrics: dict) -> dict:
+    """The numbers among a part's metrics, at the top level and one level down (e.g. cifar.test_accuracy)."""
+    out = {}
+    for k, v in metrics.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = v
+        elif isinstance(v, dict):
+            out.update({f"{k}.{kk}": vv for kk, vv in v.items() if isinstance(vv, (int, float))
+                        and not isinstance(vv, bool)})
+    return out
+
+
+def run_question(args: argparse.Namespace, opts: Options) -> int:
+    """Run (or take from the cache) one section's parts and print their numbers, one per line."""
+    proj = project()
+    section = next((s for s in proj.sections if s.id == args.question), None)
+    if section is None:
+        raise ConfigError(f"unknown section {args.question!r}; sections: {', '.join(s.id for s in proj.sections)}")
+    entries = ensure(proj, opts, [section.part_id(p) for p in section.parts], say=lambda m: print(m, file=sys.stderr))
+    for pid, entry in entries.items():
+        for name, value in numbers(entry.metrics).items():
+            print(f"{pid} {name} {value:.6g}" if isinstance(value, float) else f"{pid} {name} {value}")
+    return 0
+
+
+def submit(args: argparse.Namespace, opts: Options) -> int:
+    """Refuse what cannot be handed in, then write <id>.pdf, <id>.zip and <id>-pages.json."""
+    import shutil
+    import subprocess
+
+    from reportkit.pagemap import page_ranges
+    from reportkit.pipeline import plan
+    from reportkit.provenance import git_sha
+    from submission import write_zip
+
+    proj = project()
+    opts.andrew_id = opts.andrew_id or proj.meta.get("andrew_id")
+    if opts.profile != "full":
+        raise ConfigError("a smoke build cannot be submitted: its numbers come from tiny slices; drop --profile smoke")
+    if not opts.andrew_id:
+        raise ConfigError("no Andrew ID: pass --andrew-id ID (or set andrew_id in pyproject.toml [tool.hw5report])")
+    missing = [p for p in plan(proj, opts, warn=lambda m: print(m, file=sys.stderr)) if p.entry is None]
+    if missing:
+        why = f": {missing[0].problem}" if missing[0].problem else ""
+        raise ConfigError(f"{missing[0].id} is not built ({len(missing)} part(s) missing{why}); run "
+                          "python report.py --all first (without --skip-missing)")
+    changed = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    if changed.strip():
+        print("warning: the working tree has uncommitted changes; the zip holds them as they are:\n  "
+              + "\n  ".join(changed.strip().splitlines()), file=sys.stderr)
+    opts.pdf = True
+    outputs = build(proj, opts, warn=lambda m: print(m, file=sys.stderr))
+    size = outputs["pdf"].stat().st_size
+    if size > MAX_PDF_BYTES:
+        raise ConfigError(f"{outputs['pdf']} is {size / 2 ** 20:.1f} MiB, over Gradescope's 10 MiB")
+    if shutil.which("pdffonts"):
+        fonts = subprocess.run(["pdffonts", str(outputs["pdf"])], capture_output=True, text=True).stdout.splitlines()
+        if any(line.split()[-5] != "yes" for line in fonts[2:]):
+            raise ConfigError(f"{outputs['pdf']} has fonts that are not embedded; check pdffonts")
+    dest = opts.build_dir / "submission"
+    dest.mkdir(parents=True, exist_ok=True)
+    pdf = dest / f"{opts.andrew_id}.pdf"
+    shutil.copyfile(outputs["pdf"], pdf)
+    pages = page_ranges(outputs["pages"], {s.title.split(" ")[0]: s.title for s in proj.sections})
+    (dest / f"{opts.andrew_id}-pages.json").write_text(json.dumps(pages, indent=1) + "\n")
+    names = write_zip(ROOT, dest / f"{opts.andrew_id}.zip", pdf.name, git_sha(ROOT))
+    print("question  pages")
+    for label, numbers_ in pages.items():
+        print(f"{label:9s} {numbers_[0]}-{numbers_[-1]}" if len(numbers_) > 1 else f"{label:9s} {numbers_[0]}")
+    zipped = dest / f"{opts.andrew_id}.zip"
+    print(f"wrote {pdf} ({size / 2 ** 20:.1f} MiB), {zipped} ({zipped.stat().st_size / 1024:.0f} KiB, "
+          f"{len(names)} files), {dest / (opts.andrew_id + '-pages.json')}")
+    return 0
+
+
+def serve_command(args: argparse.Namespace, opts: Options) -> int:
+    """Preview the site while writing: templates and CSS re-render the page; code edits rerun the parts whose
+    keys changed. The project's own modules are imported afresh for every rebuild, so edits take effect."""
+    from reportkit.serve import serve
+
+    def say(msg):
+        print(msg, flush=True)
+
+    def rebuild():
+        for name in [m for m in sys.modules if m.split(".")[0] in ("hw5", "experiments")]:
+            del sys.modules[name]
+        build(project(), opts, say=lambda m: None if m.endswith(" cached") else say(m), warn=say)
+
+    opts.pdf, opts.publish = args.pdf, opts.build_dir / "serve"
+    return serve(opts.publish, rebuild, [ROOT / "templates", ROOT / "experiments", ROOT / "hw5"], args.port,
+                 args.open, say, errors=(Exception,))
 
 
 def ocr(args: argparse.Namespace, opts: Options) -> int:
@@ -157,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
             explain_parts(project(), opts, warn=warn)
         elif args.command == "ocr":
             return ocr(args, opts)
+        elif args.command == "run":
+            return run_question(args, opts)
+        elif args.command == "submit":
+            return submit(args, opts)
+        elif args.command == "serve":
+            return serve_command(args, opts)
         else:
             outputs = build(project(), opts, warn=warn)
             print("wrote " + ", ".join(str(p) for p in outputs.values()))

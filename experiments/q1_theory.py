@@ -11,7 +11,7 @@ import numpy as np
 
 from hw5 import nn
 from hw5.plotting import plt, save
-from reportkit.section import Context, Figure, Part, Result, Section
+from reportkit.section import Context, Figure, Part, Result, Section, check
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,6 @@ class Config:
     depth: int = 10              # layers of the vanishing-gradient demonstration (Q1.6)
     width: int = 64              # units per layer in that demonstration
 
-
-
-def check(measured: float, tolerance: float, passed: bool | None = None, **detail) -> dict:
-    """A check passes when |measured| <= tolerance unless an explicit verdict is given."""
-    ok = bool(abs(measured) <= tolerance) if passed is None else bool(passed)
-    return {"measured": float(measured), "tolerance": float(tolerance), "passed": ok, **detail}
 
 
 def softmax_checks(rng, n) -> dict:
@@ -38,12 +32,16 @@ def softmax_checks(rng, n) -> dict:
     stable = nn.softmax(huge)
     naive_bad = int((~np.isfinite(naive)).any(axis=1).sum())
     probs = nn.softmax(rng.normal(0, 3, size=(n, 10)))
+    row_error = np.abs(probs.sum(axis=1) - 1).max()
     return {
-        "softmax_shift": check(shift_err, 1e-9, shifts=len(shifts), largest_shift=1e6),
-        "softmax_overflow": check(naive_bad, 0, passed=naive_bad > 0 and np.isfinite(stable).all(),
-                                  rows=n, stable_max_sum_error=float(np.abs(stable.sum(1) - 1).max())),
-        "softmax_range": check(np.abs(probs.sum(axis=1) - 1).max(), 1e-12,
-                               passed=probs.min() > 0 and probs.max() < 1 and np.abs(probs.sum(1) - 1).max() < 1e-12,
+        "softmax_shift": check("Q1.1 softmax(x + c) = softmax(x): largest difference", shift_err, 1e-9,
+                               shifts=len(shifts), largest_shift=max(shifts)),
+        "softmax_overflow": check("Q1.1 with logits raised by 1000, rows where the unshifted softmax is not finite "
+                                  "(the shifted one must stay finite)", naive_bad, 0,
+                                  passed=naive_bad > 0 and np.isfinite(stable).all(), rows=n,
+                                  stable_max_sum_error=float(np.abs(stable.sum(1) - 1).max())),
+        "softmax_range": check("Q1.2 outputs in (0, 1), rows summing to 1: largest row-sum error", row_error, 1e-12,
+                               passed=probs.min() > 0 and probs.max() < 1 and row_error < 1e-12,
                                min=float(probs.min()), max=float(probs.max())),
     }
 
@@ -60,7 +58,9 @@ def linear_collapse_check(rng, n) -> dict:
     for W, b in zip(Ws, bs):
         W_total, b_total = W_total @ W, b_total @ W + b
     err = np.abs(deep - (x @ W_total + b_total)).max() / np.abs(deep).max()
-    return {"linear_collapse": check(err, 1e-12, layers=len(Ws))}
+    return {"linear_collapse": check("Q1.3 a deep linear network equals one affine map: relative difference", err,
+                                     1e-12, layers=len(Ws), sizes=sizes,
+                                     rank=int(np.linalg.matrix_rank(W_total)))}
 
 
 def sigmoid_checks() -> dict:
@@ -72,12 +72,21 @@ def sigmoid_checks() -> dict:
     tanh_slope0 = (np.tanh(h) - np.tanh(-h)) / (2 * h)
     sig_slope0 = (nn.sigmoid(np.array(h)) - nn.sigmoid(np.array(-h))) / (2 * h)
     wide = np.linspace(-20, 20, 40001)
+    tanh_deriv, scaled_sigmoid_deriv = 1 - np.tanh(wide) ** 2, 4 * (nn.sigmoid(2 * wide) * (1 - nn.sigmoid(2 * wide)))
+    crossing = wide[(wide > 0) & (tanh_deriv < nn.sigmoid(wide) * (1 - nn.sigmoid(wide)))]
     return {
-        "sigmoid_deriv": check(np.abs(fd - deriv).max(), 1e-9, points=x.size),
-        "sigmoid_deriv_max": check(deriv.max() - 0.25, 1e-12, argmax=float(x[deriv.argmax()]), value=float(deriv.max())),
-        "tanh_slope": check(tanh_slope0 - 1, 1e-9, tanh=float(tanh_slope0), sigmoid=float(sig_slope0),
-                            ratio=float(tanh_slope0 / sig_slope0)),
-        "tanh_identity": check(np.abs(np.tanh(wide) - (2 * nn.sigmoid(2 * wide) - 1)).max(), 1e-12, points=wide.size),
+        "sigmoid_deriv": check("Q1.4 σ' = σ(1 − σ) against central differences", np.abs(fd - deriv).max(), 1e-9,
+                               points=x.size, low=float(x[0]), high=float(x[-1])),
+        "sigmoid_deriv_max": check("Q1.6 largest σ' minus 1/4", deriv.max() - 0.25, 1e-12,
+                                   argmax=float(x[deriv.argmax()]), value=float(deriv.max())),
+        "tanh_slope": check("Q1.6 tanh'(0) − 1", tanh_slope0 - 1, 1e-9, tanh=float(tanh_slope0),
+                            sigmoid=float(sig_slope0), ratio=float(tanh_slope0 / sig_slope0)),
+        "tanh_identity": check("Q1.6 tanh(x) = 2σ(2x) − 1: largest difference",
+                               np.abs(np.tanh(wide) - (2 * nn.sigmoid(2 * wide) - 1)).max(), 1e-12,
+                               points=wide.size, low=float(wide[0]), high=float(wide[-1])),
+        "tanh_deriv_identity": check("Q1.6 tanh'(x) = 4σ'(2x): largest difference",
+                                     np.abs(tanh_deriv - scaled_sigmoid_deriv).max(), 1e-12,
+                                     crossing=float(crossing.min()) if crossing.size else None),
     }
 
 
@@ -92,7 +101,9 @@ def linear_layer_gradient_checks(rng) -> dict:
     delta = t * (1 - np.tanh(W @ x + b) ** 2)            # dJ/dy, (k, 1)
     analytic = {"grad_W": delta @ x.T, "grad_x": W.T @ delta, "grad_b": delta}
     numeric = {"grad_W": nn.numerical_grad(J, W), "grad_x": nn.numerical_grad(J, x), "grad_b": nn.numerical_grad(J, b)}
-    return {name: check(nn.norm_relative_error(analytic[name], numeric[name]), 1e-8, shape=list(analytic[name].shape))
+    return {name: check(f"Q1.5 ∂J/∂{name[-1]} against central differences: norm-wise relative error",
+                        nn.norm_relative_error(analytic[name], numeric[name]), 1e-8,
+                        shape=list(analytic[name].shape))
             for name in analytic}
 
 
@@ -117,7 +128,7 @@ def vanishing_gradients(rng, depth, width, n=256) -> dict[str, list[float]]:
 def activation_figure(ctx) -> Figure:
     x = np.linspace(-6, 6, 601)
     s, t = nn.sigmoid(x), np.tanh(x)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 2.6))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(6.9, 2.6))
     a.plot(x, s, label="σ(x)"), a.plot(x, t, label="tanh(x)"), a.set_title("activation"), a.legend()
     b.plot(x, s * (1 - s), label="σ'(x) ≤ 0.25"), b.plot(x, 1 - t ** 2, label="tanh'(x) ≤ 1")
     b.set_title("derivative"), b.legend()
@@ -142,7 +153,8 @@ def run_checks(ctx: Context) -> Result:
               **linear_layer_gradient_checks(rng)}
     norms = vanishing_gradients(rng, ctx.config.depth, ctx.config.width)
     ratio = {name: v[0] / v[-1] for name, v in norms.items()}   # first-layer / last-layer gradient norm
-    checks["tanh_vanishes_less"] = check(ratio["sigmoid"], 0, passed=ratio["tanh"] > ratio["sigmoid"],
+    checks["tanh_vanishes_less"] = check("Q1.6 first-to-last layer gradient ratio with sigmoid units (tanh's must be "
+                                         "larger)", ratio["sigmoid"], 0, passed=ratio["tanh"] > ratio["sigmoid"],
                                          sigmoid_ratio=ratio["sigmoid"], tanh_ratio=ratio["tanh"])
     return Result({
         "checks_passed": sum(c["passed"] for c in checks.values()),

@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from hw5 import mlp, nn
-from hw5.plotting import plt, save
-from reportkit.section import Context, Figure, Part, Result, Section
+from hw5.plotting import epoch_axis, plt, save
+from hw5.metrics import confused_pairs, confusion_matrix
+from reportkit.section import Context, Figure, Part, Result, Section, check
 
 # The handout's run_q2: four 2-D Gaussians, 10 points each (means and diagonal covariances from run_q2.py).
 MEANS = [(3.6, 40), (3.9, 10), (3.4, 30), (2.0, 10)]
@@ -24,6 +25,7 @@ class Config:
     learning_rate: float = 1e-3  # run_q2's learning_rate, applied to gradients summed over the batch
     batch_size: int = 5          # run_q2's get_random_batches(x, y, 5)
     gradcheck_h: float = 1e-5    # central-difference step; ~eps^(1/3) balances truncation and round-off
+    gradcheck_tolerance: float = 1e-4   # run_q2's bound on the relative error of the gradient check
 
 
 
@@ -81,6 +83,19 @@ def gradient_check(x, y, params, h):
             "norm_rel_error": joint, "scalars": n_scalars}
 
 
+def one_coordinate(x, y) -> dict:
+    """How far one input coordinate alone gets: each point given the class whose mean on that coordinate is
+    nearest; the best coordinate (1-based) and its accuracy. A network whose hidden units are copies of one
+    unit sees a single projection of the input, so this bounds what zero initialisation can learn here."""
+    labels = y.argmax(1)
+    accs = []
+    for j in range(x.shape[1]):
+        means = np.array([x[labels == c, j].mean() for c in range(y.shape[1])])
+        accs.append(float(np.mean(np.abs(x[:, j, None] - means).argmin(1) == labels)))
+    best = int(np.argmax(accs))
+    return {"coordinate": best + 1, "accuracy": accs[best], "accuracies": accs}
+
+
 def seed_study(cfg, seed):
     """Final training accuracy per seed after handout_epochs and after epochs (fresh data and init each)."""
     finals = {cfg.handout_epochs: [], cfg.epochs: []}
@@ -96,19 +111,20 @@ def seed_study(cfg, seed):
 
 
 def training_figure(ctx, history, zero_history) -> Figure:
-    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 2.6))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(6.9, 2.3))
     epochs = np.arange(1, len(history["loss"]) + 1)
     a.plot(epochs, history["loss"], label="Xavier init"), a.plot(epochs, zero_history["loss"], "--", label="zero init")
     a.set_xlabel("epoch"), a.set_ylabel("total cross-entropy"), a.legend()
     b.plot(epochs, history["acc"], label="Xavier init"), b.plot(epochs, zero_history["acc"], "--", label="zero init")
     b.set_xlabel("epoch"), b.set_ylabel("training accuracy"), b.set_ylim(0, 1.02)
+    epoch_axis(a), epoch_axis(b)
     return Figure("q2-toy-training", save(fig, ctx.path("toy_training.png")),
                   "Training the 2–25–4 network on the 40 toy points: total loss and accuracy per epoch, "
                   "Xavier initialisation against all-zero weights.")
 
 
 def data_figure(ctx, x, y, params) -> Figure:
-    fig, ax = plt.subplots(figsize=(4.2, 2.8))
+    fig, ax = plt.subplots(figsize=(3.6, 2.4))
     gx, gy = np.meshgrid(np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 200),
                          np.linspace(x[:, 1].min() - 5, x[:, 1].max() + 5, 200))
     regions = mlp.predict(np.c_[gx.ravel(), gy.ravel()], dict(params)).argmax(1).reshape(gx.shape)
@@ -131,23 +147,27 @@ def run_toy(ctx: Context) -> Result:
     sig = nn.sigmoid(np.array([-1000.0, 1000.0]))
     probs = mlp.predict(x, params)
     start_loss, start_acc = nn.compute_loss_and_acc(y, probs)
-    checks = {"sigmoid_extremes": [float(sig[0]), float(sig[1])], "probs_positive": bool((probs > 0).all()),
+    prints = {"sigmoid_extremes": [float(sig[0]), float(sig[1])], "probs_positive": bool((probs > 0).all()),
               "probs_row_sum_error": float(np.abs(probs.sum(1) - 1).max()), "probs_shape": list(probs.shape)}
     grad = gradient_check(x, y, params, cfg.gradcheck_h)
     history = train(x, y, params, cfg, np.random.default_rng(ctx.seed + 1))
     zero = init_params(cfg.hidden, rng, zero=True)
     zero_history = train(x, y, zero, cfg, np.random.default_rng(ctx.seed + 1))
     hidden_spread = float(np.abs(zero["Wlayer1"] - zero["Wlayer1"][:, :1]).max())   # 0: all units identical
+    zero_cm = confusion_matrix(y.argmax(1), mlp.predict(x, zero).argmax(1), 4)
     np.savez(ctx.path("toy.npz"), x=x, y=y, loss=history["loss"], acc=history["acc"], zero_loss=zero_history["loss"],
              zero_acc=zero_history["acc"], **{k: params[k] for k in mlp.KEYS})
     return Result({
-        "init": init, "checks": checks,
+        "init": init, "run_q2": prints,
+        "checks": {"gradient": check("Q2.5 backprop against central differences: largest elementwise relative error",
+                                     grad["max_rel_error"], cfg.gradcheck_tolerance, scalars=grad["scalars"])},
         "start_loss": start_loss, "start_acc": start_acc, "chance_loss": float(len(x) * np.log(4)),
         "toy_final_loss": history["loss"][-1], "toy_final_accuracy": history["acc"][-1], "n_points": len(x),
         "gradcheck_max_rel_error": grad["max_rel_error"], "gradcheck": grad,
         "seed_study": seed_study(cfg, ctx.seed),
         "zero_init": {"final_accuracy": zero_history["acc"][-1], "hidden_spread": hidden_spread,
-                      "final_loss": zero_history["loss"][-1]},
+                      "final_loss": zero_history["loss"][-1], "confused": confused_pairs(zero_cm, 1, range(4))[0]},
+        "one_coordinate": one_coordinate(x, y),
     })
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from hw5 import mlp
 from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images, seeded_subset
 from hw5.metrics import confusion_matrix, confused_pairs
-from hw5.plotting import plt, save
+from hw5.plotting import LogNorm, epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section
 
@@ -88,27 +88,30 @@ def smoothness(W: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- figures
-def curves_figure(ctx, runs: list[tuple[str, dict]], label: str, file: str, caption: str) -> Figure:
-    """One row per run: accuracy (train, valid) and mean cross-entropy (train, valid) per epoch."""
-    fig, axes = plt.subplots(len(runs), 2, figsize=(7, 2.1 * len(runs)), squeeze=False, layout="constrained")
-    for (title, h), (a, b) in zip(runs, axes):
-        epochs = np.arange(1, len(h["train_acc"]) + 1)
+def curves_figure(ctx, runs: list[tuple[str, dict]]) -> Figure:
+    """The runs on shared axes: accuracy (left) and mean cross-entropy (right) per epoch, train dashed, valid solid."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(6.9, 2.5), layout="constrained")
+    for i, (name, h) in enumerate(runs):
+        colour, epochs = f"C{i}", np.arange(1, len(h["train_acc"]) + 1)
         f = lambda key: np.array([np.nan if v is None else v for v in h[key]])   # noqa: E731
-        a.plot(epochs, f("train_acc"), label="train"), a.plot(epochs, f("valid_acc"), label="valid")
-        b.plot(epochs, f("train_loss"), label="train"), b.plot(epochs, f("valid_loss"), label="valid")
-        a.set_ylim(0, 1), a.set_ylabel("accuracy"), b.set_ylabel("mean cross-entropy"), a.set_title(title, fontsize=9)
+        a.plot(epochs, f("train_acc"), "--", color=colour, lw=1)
+        a.plot(epochs, f("valid_acc"), color=colour, label=name)
+        b.plot(epochs, f("train_loss"), "--", color=colour, lw=1), b.plot(epochs, f("valid_loss"), color=colour)
         if h["diverged_epoch"]:
             for ax in (a, b):
-                ax.axvline(h["diverged_epoch"], color="r", ls=":", label="diverged")
-        a.legend(), b.legend()
-    for ax in axes[-1]:
-        ax.set_xlabel("epoch")
-    return Figure(label, save(fig, ctx.path(file)), caption)
+                ax.axvline(h["diverged_epoch"], color=colour, ls=":")
+    a.set_ylim(0, 1), a.set_ylabel("accuracy"), b.set_ylabel("mean cross-entropy"), a.legend(fontsize=8)
+    for ax in (a, b):
+        ax.set_xlabel("epoch"), epoch_axis(ax)
+    return Figure("q3-lr-curves", save(fig, ctx.path("lr_curves.png")),
+                  "Training with the chosen learning rate, ten times it and a tenth of it: accuracy (left) and mean "
+                  "cross-entropy (right) after each epoch, on the training images as stored (dashed, not augmented) "
+                  "and on the validation images (solid).")
 
 
 def weights_figure(ctx, w_init: np.ndarray, w_trained: np.ndarray) -> Figure:
     """The H first-layer weight vectors as upright 32x32 images in 8x8 grids, at init and after training."""
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.7))
+    fig, axes = plt.subplots(1, 2, figsize=(6.0, 3.1))
     for ax, W, title in zip(axes, (w_init, w_trained), ("at initialisation", "after training")):
         tiles = rows_to_images(W.T).reshape(8, 8, 32, 32)                   # unit images, upright
         tiles = tiles / np.abs(tiles).max(axis=(2, 3), keepdims=True)        # each tile scaled to [-1, 1]
@@ -121,12 +124,36 @@ def weights_figure(ctx, w_init: np.ndarray, w_trained: np.ndarray) -> Figure:
 
 
 def confusion_figure(ctx, cm: np.ndarray) -> Figure:
-    fig, ax = plt.subplots(figsize=(6.4, 6.0))
-    ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(36), LETTERS, fontsize=6), ax.set_yticks(range(36), LETTERS, fontsize=6)
+    """The test confusion matrix on a logarithmic colour scale, so that single confusions show."""
+    fig, ax = plt.subplots(figsize=(4.7, 4.0), layout="constrained")
+    image = ax.imshow(np.where(cm > 0, cm, np.nan), cmap="viridis", norm=LogNorm(vmin=1, vmax=cm.max()))
+    fig.colorbar(image, ax=ax, shrink=0.8, label="test images (log scale; empty cells blank)")
+    ax.set_xticks(range(36), LETTERS, fontsize=5.5), ax.set_yticks(range(36), LETTERS, fontsize=5.5)
     ax.set_xlabel("predicted class"), ax.set_ylabel("true class"), ax.grid(False)
     return Figure("q3-confusion", save(fig, ctx.path("confusion.png")),
-                  "Confusion matrix of the chosen network on the test set (rows: true class, columns: prediction).")
+                  "Confusion matrix of the chosen network on the test set (rows: true class, columns: prediction), "
+                  "coloured on a logarithmic scale; cells without a test image are blank.")
+
+
+def misread_figure(ctx, x: np.ndarray, labels: np.ndarray, preds: np.ndarray, pairs, per_pair: int = 4) -> Figure:
+    """Test glyphs misread within the most confused pairs: for each pair, up to per_pair in each direction."""
+    rows = []
+    for a, b in pairs:
+        for t, p in ((a, b), (b, a)):
+            idx = np.flatnonzero((labels == LETTERS.index(t)) & (preds == LETTERS.index(p)))[:per_pair]
+            rows.append((f"{t} read as {p}", x[idx]))
+    fig, axes = plt.subplots(len(rows) // 2, 2 * per_pair, figsize=(5.6, 0.95 * len(rows) // 2), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for r, (title, glyphs) in enumerate(rows):
+        for k, img in enumerate(rows_to_images(glyphs)):
+            ax = axes[r // 2, (r % 2) * per_pair + k]
+            ax.imshow(img, cmap="gray", vmin=0, vmax=1)
+            if k == 0:
+                ax.set_title(title, fontsize=8, loc="left")
+    return Figure("q3-misread", save(fig, ctx.path("misread.png")),
+                  "Test glyphs the chosen network misreads, within its most confused pairs (up to "
+                  f"{per_pair} of each kind), shown upright as the network sees them.")
 
 
 # ---------------------------------------------------------------- the section
@@ -188,7 +215,7 @@ def run_training(ctx: Context) -> Result:
         preds = mlp.predict(x_test, dict(weights)).argmax(1)                     # raw rows, as Q4 applies them
     tests, cm = score_test(y_test.argmax(1), preds, cfg.top_pairs)
     w_init = mlp.init_training(cfg.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
-    np.savez(ctx.path("analysis.npz"), w_init=w_init, confusion=cm)
+    np.savez(ctx.path("analysis.npz"), w_init=w_init, confusion=cm, test_pred=preds)
     return Result({
         "valid_accuracy": shown["best"]["final_valid_acc"], "train_accuracy": shown["best"]["final_train_acc"],
         "best_learning_rate": best, **tests, "shown": shown,
@@ -204,22 +231,24 @@ def run_training(ctx: Context) -> Result:
 
 def draw(ctx: Context) -> Result:
     train = ctx.input("train")
-    shown, best = train.metrics["shown"], train.metrics["best_learning_rate"]
+    shown = train.metrics["shown"]
     with np.load(train.path("analysis.npz")) as a, np.load(train.path("q3_weights")) as w:
-        w_init, cm, w_trained = a["w_init"], a["confusion"], w["Wlayer1"]
-    lr_runs = [(f"{t} learning rate {shown[k]['lr']:g}", shown[k]["history"])
-               for k, t in (("best", "best"), ("high", "10×"), ("low", "0.1×"))]
-    return Result(figures=[
-        curves_figure(ctx, lr_runs[:1], "q3-curves", "curves.png",
-                      f"Training of the chosen network (learning rate {best:g}): accuracy and mean cross-entropy "
-                      "on the training set (images as stored, not augmented) and the validation set after each epoch."),
-        curves_figure(ctx, lr_runs, "q3-lr-curves", "lr_curves.png",
-                      "The best learning rate, 10× and 0.1× it: accuracy and mean cross-entropy per epoch."),
-        weights_figure(ctx, w_init, w_trained), confusion_figure(ctx, cm)])
+        w_init, cm, preds, w_trained = a["w_init"], a["confusion"], a["test_pred"], w["Wlayer1"]
+    x_test, y_test = load_nist36(ctx.data_root, "test")
+    runs = [(f"{t} ({shown[k]['lr']:g})", shown[k]["history"]) for k, t in (("best", "best"), ("high", "10×"),
+                                                                          ("low", "0.1×"))]
+    pairs = [(a, b) for a, b, n in train.metrics["confused_pairs"][:ctx.config.misread_pairs] if n]
+    return Result(figures=[curves_figure(ctx, runs), weights_figure(ctx, w_init, w_trained), confusion_figure(ctx, cm),
+                           misread_figure(ctx, x_test, y_test.argmax(1), preds, pairs)])
+
+
+@dataclass(frozen=True)
+class DrawConfig:
+    misread_pairs: int = 4            # the most confused pairs whose misread glyphs are shown
 
 
 SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", parts=(
     Part("train", run_training, Config, smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
          data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat")),
-    Part("figures", draw, reads=("train",)),
+    Part("figures", draw, DrawConfig, data=("data/nist36_test.mat",), reads=("train",)),
 ))

@@ -39,7 +39,9 @@ class ReadConfig:
 
 @dataclass(frozen=True)
 class DrawConfig:
-    figure_width: int = 1400    # Q4.3 figures: bw pages shown at most this many pixels wide
+    figure_width: int = 1100    # Q4.3 figures: bw pages shown at most this many pixels wide ...
+    max_height: float = 4.2     # ... this many inches tall and max_width wide, so that
+    max_width: float = 3.35     # two fit side by side and four on a page
 
 
 # ---------------------------------------------------------------- reading
@@ -144,31 +146,43 @@ def run_reading(ctx: Context) -> Result:
 
 # ---------------------------------------------------------------- figures
 def boxes_figure(ctx: Context, name: str, mask: np.ndarray, factor: int, shape, boxes: np.ndarray) -> Figure:
-    """The bw page (ink 0, paper 1, input pixels) with the detector's boxes in red, at most figure_width wide."""
-    step = max(1, int(np.ceil(shape[1] / ctx.config.figure_width)))
-    rows, cols = np.arange(0, shape[0], step) // factor, np.arange(0, shape[1], step) // factor
-    inside = (rows[:, None] < mask.shape[0]) & (cols[None, :] < mask.shape[1])
-    ink = mask[np.minimum(rows, mask.shape[0] - 1)][:, np.minimum(cols, mask.shape[1] - 1)] & inside
-    fig, ax = plt.subplots(figsize=(7, 7 * shape[0] / shape[1]))
+    """The bw page (ink 0, paper 1) with the detector's boxes in red, drawn at most figure_width pixels wide
+    and max_height inches tall; a display pixel is ink when any page pixel under it is (strokes stay visible)."""
+    cfg = ctx.config
+    step = max(1, int(np.ceil(shape[1] / cfg.figure_width)))
+    work_step = max(1, step // factor)                          # mask pixels per display pixel
+    rows, cols = -(-mask.shape[0] // work_step), -(-mask.shape[1] // work_step)
+    padded = np.zeros((rows * work_step, cols * work_step), bool)
+    padded[:mask.shape[0], :mask.shape[1]] = mask
+    ink = padded.reshape(rows, work_step, cols, work_step).any(axis=(1, 3))
+    scale = factor * work_step                                  # page pixels per display pixel
+    width = min(cfg.max_width, cfg.max_height * shape[1] / shape[0])
+    fig, ax = plt.subplots(figsize=(width, width * shape[0] / shape[1]))
     ax.imshow(1.0 - ink, cmap="gray", vmin=0, vmax=1, interpolation="antialiased")
     for r0, c0, r1, c1 in boxes:
-        ax.add_patch(plt.Rectangle((c0 / step, r0 / step), (c1 - c0) / step, (r1 - r0) / step, fill=False,
+        ax.add_patch(plt.Rectangle((c0 / scale, r0 / scale), (c1 - c0) / scale, (r1 - r0) / scale, fill=False,
                                    color="red", lw=0.8))
-    ax.axis("off")
+    ax.set_xlim(0, shape[1] / scale), ax.set_ylim(shape[0] / scale, 0), ax.axis("off")
     stem = name.split(".")[0]
     return Figure(f"q4-boxes-{stem}", save(fig, ctx.path(f"boxes_{stem}.png")),
                   f"`findLetters` on `{name}`: the bw image (ink 0, paper 1) and {len(boxes)} boxes.")
 
 
-def demo_figure(ctx: Context, label: str, page: np.ndarray, boxes: np.ndarray, lines: list[str],
-                caption: str) -> Figure:
-    """A demo page with the detector's boxes and what was read."""
-    fig, ax = plt.subplots(figsize=(4.5, 4.5 * page.shape[0] / page.shape[1] + 0.4))
-    ax.imshow(page), ax.axis("off")
-    for r0, c0, r1, c1 in boxes:
-        ax.add_patch(plt.Rectangle((c0, r0), c1 - c0, r1 - r0, fill=False, color="red", lw=1.2))
-    ax.set_title(f"{len(boxes)} boxes, read as \"{' / '.join(lines)}\"", fontsize=8)
-    return Figure(label, save(fig, ctx.path(f"{label}.png")), caption)
+def assumptions_figure(ctx: Context, demos: dict, arrays: dict) -> Figure:
+    """The two demo pages side by side, each with the detector's boxes and what was read."""
+    fig, axes = plt.subplots(1, 2, figsize=(6.9, 2.2))
+    for ax, kind, title in zip(axes, ("broken", "touching"), ("1: one component per character",
+                                                              "2: characters do not touch")):
+        page = arrays[f"demo_{kind}"]
+        ax.imshow(page), ax.axis("off")
+        for r0, c0, r1, c1 in arrays[f"demo_{kind}_boxes"]:
+            ax.add_patch(plt.Rectangle((c0, r0), c1 - c0, r1 - r0, fill=False, color="red", lw=1.2))
+        read = " / ".join(demos[kind]["text"])
+        ax.set_title(f"Assumption {title}\n{demos[kind]['boxes']} boxes, read as \"{read}\"", fontsize=8)
+    return Figure("q4-assumptions", save(fig, ctx.path("assumptions.png")),
+                  "The two assumptions broken on purpose, with NIST36 test glyphs. Left: \"HAT\" with the H cut by "
+                  "a gap a fifth of its height wide. Right: \"CAT\" with the T pushed a third of its width into "
+                  "the A. Red: the detector's boxes.")
 
 
 def crops_figure(ctx: Context, train_glyphs: np.ndarray, crops: np.ndarray, name: str) -> Figure:
@@ -177,7 +191,7 @@ def crops_figure(ctx: Context, train_glyphs: np.ndarray, crops: np.ndarray, name
     bottom = np.vstack([crops[:n], np.ones((max(0, n - len(crops)), 1024))])
     tiles = [np.hstack([np.pad(img, 1, constant_values=1) for img in rows_to_images(rows)])
              for rows in (train_glyphs, bottom)]
-    fig, ax = plt.subplots(figsize=(7, 1.1))
+    fig, ax = plt.subplots(figsize=(6.9, 1.1))
     ax.imshow(np.vstack(tiles), cmap="gray", vmin=0, vmax=1), ax.axis("off")
     return Figure("q4-crops", save(fig, ctx.path("crops.png")),
                   f"Top: NIST36 training images. Bottom: the first crops of `{name}`, redrawn to the same "
@@ -189,14 +203,7 @@ def draw(ctx: Context) -> Result:
     with np.load(reading.path("pages.npz")) as a:
         arrays = dict(a)
     demos, names = reading.metrics["demos"], list(reading.metrics["per_image"])
-    figures = [
-        demo_figure(ctx, "q4-broken", arrays["demo_broken"], arrays["demo_broken_boxes"], demos["broken"]["text"],
-                    "Assumption 1, every character is one connected component: \"HAT\" written with "
-                    "NIST36 test glyphs, the H cut by a gap a fifth of its height wide; the detector's boxes."),
-        demo_figure(ctx, "q4-touching", arrays["demo_touching"], arrays["demo_touching_boxes"],
-                    demos["touching"]["text"],
-                    "Assumption 2, characters do not touch: \"CAT\" with the T pushed a third of its width "
-                    "into the A; the detector's boxes.")]
+    figures = [assumptions_figure(ctx, demos, arrays)]
     for name in names:
         stem = name.split(".")[0]
         figures.append(boxes_figure(ctx, name, arrays[f"{stem}_mask"], int(arrays[f"{stem}_factor"]),

@@ -18,7 +18,7 @@ from hw5 import bow_spm
 from hw5.data import LETTERS, load_nist36, seeded_subset, stratified_holdout
 from hw5.image_data import SUN_CLASSES, cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
 from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy
-from hw5.plotting import plt, save
+from hw5.plotting import epoch_axis, plt, save
 from hw5.pytorch.models import NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images, \
     save_nist36_cnn
 from hw5.pytorch.schedules import one_cycle
@@ -342,7 +342,7 @@ def sun_bow(ctx: Context) -> Result:
 def curves_figure(ctx: Context, runs: list[tuple[str, dict]], label: str, file: str, caption: str,
                   by_seconds: bool = False) -> Figure:
     """Accuracy and loss per epoch (train dashed, validation solid) for each run; optionally accuracy vs time."""
-    fig, axes = plt.subplots(1, 3 if by_seconds else 2, figsize=(9.5 if by_seconds else 7, 2.7))
+    fig, axes = plt.subplots(1, 3 if by_seconds else 2, figsize=(6.9, 2.3 if by_seconds else 2.4))
     for i, (name, h) in enumerate(runs):
         color, epochs = plt.cm.tab10(i), np.arange(1, len(h["valid_acc"]) + 1)
         axes[0].plot(epochs, h["train_acc"], "--", color=color, label=f"{name} train")
@@ -352,7 +352,7 @@ def curves_figure(ctx: Context, runs: list[tuple[str, dict]], label: str, file: 
             axes[2].plot(h["seconds"], h["valid_acc"], "o-", ms=2.5, color=color, label=name)
     axes[0].set_ylabel("accuracy"), axes[1].set_ylabel("cross-entropy")
     for ax in axes[:2]:
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("epoch"), epoch_axis(ax)
     axes[0].legend(fontsize=7)
     if by_seconds:
         axes[2].axhline(0.9, color="grey", lw=0.8, ls=":"), axes[2].set_xlabel("training seconds")
@@ -361,7 +361,7 @@ def curves_figure(ctx: Context, runs: list[tuple[str, dict]], label: str, file: 
 
 
 def confusion_figure(ctx: Context, mats: list[tuple[str, list]], names: list[str]) -> Figure:
-    fig, axes = plt.subplots(1, len(mats), figsize=(4.2 * len(mats), 3.9))
+    fig, axes = plt.subplots(1, len(mats), figsize=(6.2, 3.1))
     for ax, (title, cm) in zip(np.atleast_1d(axes), mats):
         cm = np.asarray(cm)
         ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)

@@ -19,7 +19,7 @@ import torch
 
 from hw5.data import stratified_holdout
 from hw5.image_data import load_flowers, load_sun
-from hw5.plotting import plt, save
+from hw5.plotting import epoch_axis, plt, save
 from hw5.pytorch.models import ToFloat, scratch_net
 from hw5.pytorch.schedules import one_cycle
 from hw5.pytorch.squeezenet import WEIGHTS, SqueezeNet, extract, imagenet_normalise, load_features, make_classifier
@@ -195,15 +195,16 @@ def sun_pretrained(ctx: Context) -> Result:
 def curves_figure(ctx: Context, stages: dict, scratch_history: dict) -> Figure:
     """Loss and accuracy per epoch: pretrained head, then its fire stage, and the scratch net (train dashed)."""
     head, fire, sc = stages["head"], stages["fire"], scratch_history
-    fig, axes = plt.subplots(1, 2, figsize=(7.4, 2.8))
+    fig, axes = plt.subplots(1, 2, figsize=(6.9, 2.5))
     for ax, key, label in ((axes[0], "loss", "cross-entropy"), (axes[1], "acc", "accuracy")):
         for hist, offset, colour, name in ((head, 0, "C0", "SqueezeNet head"),
                                            (fire, len(head["valid_acc"]), "C2", "+ last fire modules"),
                                            (sc, 0, "C3", "from scratch")):
             epochs = offset + np.arange(1, len(hist["valid_acc"]) + 1)
             ax.plot(epochs, hist["train_" + key], "--", color=colour, lw=1)
-            ax.plot(epochs, hist["valid_" + key], "-", color=colour, lw=1.4, label=name)
-        ax.set_xlabel("epoch"), ax.set_ylabel(label)
+            ax.plot(epochs, hist["valid_" + key], "o-" if len(epochs) < 4 else "-", ms=3, color=colour, lw=1.4,
+                    label=name)
+        ax.set_xlabel("epoch"), ax.set_ylabel(label), epoch_axis(ax)
     axes[1].set_ylim(0, 1.02), axes[1].legend(fontsize=7, loc="lower right")
     return Figure("q6_2-curves", save(fig, ctx.path("curves.png")),
                   "Flowers-17 training curves: validation (solid) and training (dashed, running mean over the "
@@ -213,7 +214,7 @@ def curves_figure(ctx: Context, stages: dict, scratch_history: dict) -> Figure:
 
 def per_class_figure(ctx: Context, names, y: np.ndarray, pred_ft: np.ndarray, pred_sc: np.ndarray) -> Figure:
     """Horizontal bars of test accuracy per class for both networks."""
-    fig, ax = plt.subplots(figsize=(7.0, 3.6))
+    fig, ax = plt.subplots(figsize=(6.9, 3.0))
     rows = np.arange(len(names))
     for i, (pred, name, colour) in enumerate(((pred_ft, "fine-tuned SqueezeNet", "C0"), (pred_sc, "from scratch", "C3"))):
         acc = [np.mean(pred[y == c] == c) for c in rows]
@@ -222,7 +223,7 @@ def per_class_figure(ctx: Context, names, y: np.ndarray, pred_ft: np.ndarray, pr
     ax.set_xlabel("test accuracy"), ax.set_xlim(0, 1)
     ax.legend(fontsize=7, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     return Figure("q6_2-per-class", save(fig, ctx.path("per_class.png")),
-                  "Test accuracy per Flowers-17 class (20 test images each in the full profile).")
+                  f"Test accuracy per Flowers-17 class ({len(y) // len(names)} test images each).")
 
 
 def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pred_sc) -> Figure:
@@ -230,8 +231,8 @@ def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pr
     rng, n = np.random.default_rng(ctx.seed), min(ctx.config.grid_images, len(y))
     wrong = np.flatnonzero(pred_ft != y)[: n // 3]
     rest = rng.permutation(np.setdiff1d(np.arange(len(y)), wrong))[: n - len(wrong)]
-    pick, cols = np.concatenate([wrong, np.sort(rest)]), 6
-    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(7.4, 1.55 * -(-n // cols)), squeeze=False)
+    pick, cols = np.concatenate([wrong, np.sort(rest)]), 8
+    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(6.9, 1.08 * -(-n // cols)), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, i in zip(axes.ravel(), pick):

@@ -7,6 +7,7 @@ Loaders return checked arrays; anything wrong is one DataError naming the file a
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +48,11 @@ def resolve_data_root(cli_value: str | None, project_root: Path) -> Path:
                     "with the course layout (data/nist36_*.mat, images/*.jpg, weights/)")
 
 
+@lru_cache(maxsize=6)
 def load_nist36(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """NIST36 split as (x (N, 1024) float32 in [0, 1], NIST36 row layout; y (N, 36) float32 one-hot)."""
+    """NIST36 split as (x (N, 1024) float32 in [0, 1], NIST36 row layout; y (N, 36) float32 one-hot).
+
+    Read once per process (several parts read the same split) and returned read-only: slice or copy it."""
     from scipy.io import loadmat          # scipy is slow to import; only the parts that need it pay
 
     path = root / "data" / f"nist36_{split}.mat"
@@ -63,7 +67,9 @@ def load_nist36(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: expected {split}_data (N, 1024) and {split}_labels (N, 36), "
                         f"got {x.shape} and {y.shape}")
     # loadmat gives column-major arrays: row batches from them are ~100x slower, so copy to C order once.
-    return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y, dtype=np.float32)
+    x, y = np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y, dtype=np.float32)
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
 
 
 def seeded_subset(n: int, limit: int, seed: int) -> np.ndarray:

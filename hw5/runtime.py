@@ -17,9 +17,14 @@ def progress(iterable, enabled: bool, desc: str):
     return tqdm(iterable, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)
 
 
-def torch_threads(limit: int = 2) -> int:
-    """Use at most `limit` torch threads (the cores are shared; a caller may have asked for fewer already)."""
+TORCH_THREADS = 2     # fixed: torch's CPU reductions depend on the thread count, so results would depend on
+                      # where a part runs (1 thread on a Dask worker of a 2-core machine, 2 in one process)
+
+
+def torch_threads(n: int = TORCH_THREADS) -> int:
+    """Run torch on exactly n threads, whatever the process was started with, so a part's numbers are the same
+    in-process and on any worker."""
     import torch
 
-    torch.set_num_threads(min(limit, torch.get_num_threads()))
+    torch.set_num_threads(n)
     return torch.get_num_threads()

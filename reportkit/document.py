@@ -4,12 +4,15 @@ It knows nothing about neural networks: it receives metrics, figure files and me
 """
 from __future__ import annotations
 
+import functools
 import html
+import json
 import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import markdown
 
 from reportkit.files import sha256_bytes, write_atomic
 from reportkit.errors import BuildError
+from reportkit.listing import listing_helper
 from reportkit.mathsvg import MathRenderer
 from reportkit.mdext import ReportExtension
 from reportkit.templating import Templates
@@ -33,17 +37,34 @@ class DocumentInput:
     results: dict[str, dict[str, Any]]          # section id -> metrics
     figures: dict[str, tuple[Path, str]]        # label -> (file, caption Markdown)
     meta: dict[str, Any]
-    sources: dict[str, str] = field(default_factory=dict)   # appendix listings: name -> code
+    root: Path | None = None                    # where `listing(path, *names)` reads source files
+
+
+def png_inches(file: Path) -> float | None:
+    """A PNG's width in inches from its pHYs chunk (matplotlib writes the savefig dpi there), else None."""
+    data = file.read_bytes()[:4096]
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    width = struct.unpack(">I", data[16:20])[0]
+    at = data.find(b"pHYs")
+    if at < 0:
+        return None
+    per_metre, _, unit = struct.unpack(">IIB", data[at + 4:at + 13])
+    return width / (per_metre * 0.0254) if unit == 1 and per_metre else None
 
 
 def _figure_helper(figures: dict[str, tuple[Path, str]], fig_dir_name: str):
-    def figure(label: str, width: str = "100%") -> str:
+    def figure(label: str, width: str | None = None) -> str:
+        """A numbered figure, printed at its natural size (so every figure's text has the size it was drawn
+        with) unless `width` is given; never wider than the text."""
         if label not in figures:
-            raise BuildError(f"figure {label!r} was not produced by any section "
+            raise BuildError(f"figure {label!r} was not produced by any part "
                              f"(known: {', '.join(sorted(figures)) or 'none'})")
         file, caption = figures[label]
+        inches = png_inches(file)
+        size = width or (f"{inches:.2f}in" if inches else "100%")
         return (f'<figure class="fig" id="fig-{label}" data-kind="fig" markdown="1">\n'
-                f'<img src="{fig_dir_name}/{file.name}" alt="{html.escape(label)}" style="width:{width}">\n'
+                f'<img src="{fig_dir_name}/{file.name}" alt="{html.escape(label)}" style="width:{size}">\n'
                 f'<figcaption class="caption" markdown="span">{caption}</figcaption>\n</figure>\n')
     return figure
 
@@ -77,25 +98,47 @@ def lint(body: str) -> None:
                          "(display math needs blank lines around $$ … $$)")
 
 
+def screen_body(body: str, fig_dir_name: str) -> str:
+    """The body for browsers: a link on every section heading, and figures that open full size on click."""
+    body = re.sub(r'<(h[1-3]) id="([^"]+)">(.*?)</\1>',
+                  r'<\1 id="\2">\3<a class="anchor" href="#\2" aria-label="Link to this section">#</a></\1>', body)
+    return re.sub(rf'(<img src="({re.escape(fig_dir_name)}/[^"]+)"[^>]*>)', r'<a class="zoom" href="\2">\1</a>', body)
+
+
 def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Path,
-          math_cache: Path | None) -> dict[str, Path]:
-    """Render the whole document; returns the written files (html, pdf)."""
-    fig_rel = os.path.relpath(fig_dir, build_dir)
-    templates = Templates(templates_dir, {"figure": _figure_helper(doc.figures, str(fig_rel)), "table": table})
-    context = {"sections": doc.sections, "r": doc.results, "meta": doc.meta, "sources": doc.sources}
+          math_cache: Path | None, pdf: bool = True) -> dict[str, Path]:
+    """Render the whole document: report.html for screens and, unless pdf is False, report.pdf with pages.json
+    (its page count, the page of every anchor, the top-level headings). Returns the written files."""
+    fig_rel = str(os.path.relpath(fig_dir, build_dir))
+    helpers = {"figure": _figure_helper(doc.figures, fig_rel), "table": table}
+    if doc.root is not None:
+        helpers["listing"] = listing_helper(doc.root)
+    templates = Templates(templates_dir, helpers)
+    context = {"sections": doc.sections, "r": doc.results, "meta": doc.meta}
     text = templates.render("report.md.j2", **context)
     body, toc = markdown_to_html(text, MathRenderer(math_cache))
     lint(body)
     css = (templates_dir / "style.css").read_text()
-    page = templates.render("base.html.j2", body=body, toc=toc, css=css, **context)
+    screen_css = (templates_dir / "screen.css").read_text() if (templates_dir / "screen.css").is_file() else ""
+    anchors = {h["name"]: h["id"] for h in toc}             # heading text -> its id, for links to sections
+    page = functools.partial(templates.render, "base.html.j2", toc=toc, css=css, screen_css=screen_css,
+                             anchors=anchors, **context)
     html_path, pdf_path = build_dir / "report.html", build_dir / "report.pdf"
-    write_atomic(html_path, page.encode())
-    write_atomic(pdf_path, cached_pdf(page, build_dir, fig_dir, math_cache.parent / "pdf" if math_cache else None))
-    return {"html": html_path, "pdf": pdf_path}
+    write_atomic(html_path, page(body=screen_body(body, fig_rel), mode="screen").encode())
+    outputs = {"html": html_path}
+    if pdf:
+        pdf_bytes, pages = cached_pdf(page(body=body, mode="print"), build_dir, fig_dir,
+                                      math_cache.parent / "pdf" if math_cache else None)
+        write_atomic(pdf_path, pdf_bytes)
+        pages["headings"] = [{"id": h["id"], "name": h["name"]} for h in toc]      # the top-level headings
+        write_atomic(build_dir / "pages.json", json.dumps(pages, indent=1).encode())
+        outputs.update(pdf=pdf_path, pages=build_dir / "pages.json")
+    return outputs
 
 
-def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None) -> bytes:
-    """The PDF is a pure function of the HTML, the figure bytes and WeasyPrint: reuse it when none changed."""
+def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None) -> tuple[bytes, dict]:
+    """(PDF, its layout as html_to_pdf gives it): a pure function of the HTML, the figure bytes and WeasyPrint,
+    reused when none changed."""
     if cache_dir is None:
         return html_to_pdf(page, base_url=build_dir)
     from importlib.metadata import version
@@ -103,25 +146,37 @@ def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None
     figures = sorted(p for p in fig_dir.glob("*") if p.is_file()) if fig_dir.is_dir() else []
     parts = [page.encode(), version("weasyprint").encode()] + [p.name.encode() + p.read_bytes() for p in figures]
     key = sha256_bytes(b"\0".join(parts))[:24]
-    cached = cache_dir / f"{key}.pdf"
-    if cached.is_file():
-        return cached.read_bytes()
-    pdf = html_to_pdf(page, base_url=build_dir)
+    cached, anchors = cache_dir / f"{key}.pdf", cache_dir / f"{key}.pages.json"
+    if cached.is_file() and anchors.is_file():
+        try:
+            return cached.read_bytes(), json.loads(anchors.read_text())
+        except ValueError:
+            pass                                        # a damaged page list: lay the PDF out again
+    pdf, pages = html_to_pdf(page, base_url=build_dir)
     write_atomic(cached, pdf)
+    write_atomic(anchors, json.dumps(pages).encode())
     for old in sorted(cache_dir.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)[:-3]:
         old.unlink()
-    return pdf
+        old.with_suffix(".pages.json").unlink(missing_ok=True)
+    return pdf, pages
 
 
-def html_to_pdf(page: str, base_url: Path) -> bytes:
+def html_to_pdf(page: str, base_url: Path) -> tuple[bytes, dict]:
+    """The PDF, and its layout: {"pages": count, "anchors": {element id: 1-based page}}."""
     import weasyprint        # 0.7 s to import: only when a PDF is written
 
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return weasyprint.HTML(string=page, base_url=str(base_url) + "/").write_pdf()
+    document = weasyprint.HTML(string=page, base_url=str(base_url) + "/").render()
+    anchors = {}
+    for number, laid_out in enumerate(document.pages, start=1):
+        for anchor in laid_out.anchors:
+            anchors.setdefault(anchor, number)
+    return document.write_pdf(), {"pages": len(document.pages), "anchors": anchors}
 
 
 def publish(html_file: Path, fig_dir: Path, site: Path) -> Path:
-    """A self-contained static site: index.html (CSS and math inline) plus figures/; works from file://."""
+    """A self-contained static site: index.html (CSS, math and its small script inline), figures/ and the PDF
+    beside it; works from file://."""
     page = html_file.read_text()
     fig_prefix = os.path.relpath(fig_dir, html_file.parent)
     used = sorted(set(re.findall(rf'src="{re.escape(fig_prefix)}/([^"]+)"', page)))
@@ -131,7 +186,10 @@ def publish(html_file: Path, fig_dir: Path, site: Path) -> Path:
     for stale in (site / "figures").iterdir():
         if stale.name not in used:
             stale.unlink()
-    page = page.replace(f'src="{fig_prefix}/', 'src="figures/')
+    pdf = html_file.with_suffix(".pdf")
+    if pdf.is_file():
+        shutil.copyfile(pdf, site / pdf.name)
+    page = page.replace(f'src="{fig_prefix}/', 'src="figures/').replace(f'href="{fig_prefix}/', 'href="figures/')
     write_atomic(site / "index.html", page.encode())
     return site / "index.html"
 

@@ -18,6 +18,10 @@ from reportkit.files import sha256_bytes, write_atomic
 from reportkit.errors import BuildError
 
 SIZE = 16                                   # px per em in ziamath's units; SVGs are sized in em below
+SCALE = 1.0                                 # STIX glyphs match the Times-metric body text at the same em
+DRAWING = 3                                 # bump when _draw's output changes, so cached SVGs are redrawn
+# ziamath spaces a minus after "=", "(" or "," as a binary operator ("c = − max"); braced, it is an ordinary atom.
+UNARY_MINUS = re.compile(r"(^|[=(\[{,]|\\le|\\ge|\\in|&)(\s*)-")
 UNKNOWN_MACRO = re.compile(r">\s*(\\[A-Za-z]+)\s*<")
 # Constructs ziamath accepts but draws wrongly (rendering.md §1.2): refuse them with the fix.
 DENIED = {
@@ -37,6 +41,7 @@ def _check(tex: str) -> None:
 
 def _draw(tex: str, display: bool) -> str:
     _check(tex)
+    tex = UNARY_MINUS.sub(r"\1\2{-}", tex)
     try:
         m = ziamath.Latex(tex, inline=not display, size=SIZE, margin=0)
         unknown = UNKNOWN_MACRO.findall(m.mathmlstr())
@@ -49,10 +54,11 @@ def _draw(tex: str, display: bool) -> str:
         raise BuildError(f"math: cannot render ${tex}$ ({type(e).__name__}: {e})") from e
     if unknown:
         raise BuildError(f"math: unknown macro {unknown[0]} in ${tex}$; fix the template or define it")
-    svg = re.sub(r'width="[^"]+" height="[^"]+"', f'width="{width / SIZE:.3f}em" height="{height / SIZE:.3f}em"',
+    em = SCALE / SIZE
+    svg = re.sub(r'width="[^"]+" height="[^"]+"', f'width="{width * em:.3f}em" height="{height * em:.3f}em"',
                  svg, count=1)
     svg = svg.replace(' id="', f' id="{ID_PREFIX}').replace('href="#', f'href="#{ID_PREFIX}')
-    style = "" if display else f' style="vertical-align:{yofst / SIZE:.3f}em"'
+    style = "" if display else f' style="vertical-align:{yofst * em:.3f}em"'
     label = html.escape(tex, quote=True)
     return svg.replace("<svg ", f'<svg class="math" role="img" aria-label="{label}"{style} ', 1)
 
@@ -66,7 +72,7 @@ class MathRenderer:
 
     def render(self, tex: str, display: bool) -> str:
         tex = tex.strip()
-        key = sha256_bytes(f"{ziamath.__version__}|{display}|{tex}".encode())[:24]
+        key = sha256_bytes(f"{ziamath.__version__}|{DRAWING}|{display}|{tex}".encode())[:24]
         cached = self.cache_dir / f"{key}.svg" if self.cache_dir else None
         if cached is not None and cached.is_file():
             svg = cached.read_text()

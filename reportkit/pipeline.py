@@ -17,9 +17,10 @@ from typing import Any, Callable
 from reportkit import provenance
 from reportkit.cache import Cache, Entry, explain
 from reportkit.codekey import CodeIndex
+from reportkit.execute import Task, execute
 from reportkit.errors import BuildError, ConfigError, DataError
 from reportkit.files import DigestMemo, sha256_bytes, write_atomic
-from reportkit.section import Context, Part, Section, Upstream
+from reportkit.section import Part, Section, Upstream
 
 CACHE_FORMAT = 2          # bump when the meaning of a cached entry changes
 
@@ -33,8 +34,7 @@ class Project:
     code_packages: tuple[str, ...]                # packages whose code enters part keys, by meaning
     find_data_root: Callable[[str | None], Path]  # --data value -> root; raises (one line) when there is none
     describe_data: Callable[[Path | None], str] = lambda root: str(root)
-    meta: dict = field(default_factory=dict)      # title, course, author shown on the title page
-    listings: tuple[str, ...] = ()                # files (relative to root) listed in the appendix
+    meta: dict = field(default_factory=dict)      # title, course, author, ... shown on the title page
 
     @property
     def templates(self) -> Path:
@@ -50,10 +50,12 @@ class Options:
     device: str = "cpu"
     data: str | None = None
     out: Path = Path(".")                                  # build/ and figures/ go under it
-    author: str | None = None
+    author: str | None = None                              # the student, for the title page
+    andrew_id: str | None = None
     progress: bool = False
     publish: Path | None = None                            # also write a static site there
     skip_missing: bool = False                             # render a notice for parts whose data is missing
+    pdf: bool = True                                       # False: report.html only (a quick preview)
 
     @property
     def build_dir(self) -> Path:
@@ -196,29 +198,15 @@ def upstream(entry: Entry) -> Upstream:
                     entry.manifest["artifacts"])
 
 
+def task_of(p: Planned, opts: Options, entries: dict[str, Entry]) -> Task:
+    return Task(p.id, p.part.run, p.config, opts.profile, opts.seed, opts.device, p.data_root,
+                {name: upstream(entries[rid]) for name, rid in p.reads.items()}, opts.progress)
+
+
 def run_part(p: Planned, opts: Options, entries: dict[str, Entry], cache: Cache) -> Entry:
-    """Run one part into a fresh cache entry."""
-
-    def run(out_dir: Path) -> dict:
-        inputs = {name: upstream(entries[rid]) for name, rid in p.reads.items()}
-        ctx = Context(p.id, p.config, opts.profile, opts.seed, opts.device, p.data_root, out_dir, inputs,
-                      opts.progress)
-        start = time.perf_counter()
-        result = p.part.run(ctx)
-        seconds = time.perf_counter() - start
-        for f in result.figures:
-            if not (out_dir / f.file).is_file():
-                raise BuildError(f"{p.id}: figure {f.label} file {f.file} was not written")
-        for name, file in result.artifacts.items():
-            if not (out_dir / file).is_file():
-                raise BuildError(f"{p.id}: artifact {name} file {file} was not written")
-        if "config" in result.metrics:
-            raise BuildError(f"{p.id}: 'config' is not a metric name; templates read the config as r.<section>.config")
-        metrics = json.loads(json.dumps(result.metrics))      # fails here, not at render, if not JSON
-        return {"metrics": metrics, "figures": [dataclasses.asdict(f) for f in result.figures],
-                "artifacts": result.artifacts, "seconds": round(seconds, 3)}
-
-    return cache.store(p.id, p.key, p.inputs, run)
+    """Run one part in this process, into a fresh cache entry."""
+    task = task_of(p, opts, entries)
+    return cache.store(p.id, p.key, p.inputs, lambda out_dir: execute(task, out_dir))
 
 
 def run_planned(planned: list[Planned], running: list[Planned], opts: Options, say, warn) -> tuple[dict, dict]:
@@ -235,9 +223,12 @@ def run_planned(planned: list[Planned], running: list[Planned], opts: Options, s
         if p.problem:
             status[p.id] = {"status": "skipped", "seconds": 0.0}
             entries.pop(p.id, None)
+    last_runs = {p.id: last_seconds(cache, p.id) for p in runnable}
     for i, p in enumerate(runnable, start=1):
-        last = cache.latest(p.id)
-        hint = f"  (last run {last['seconds']:.0f} s)" if last and "seconds" in last else ""
+        hint = f"  (last run {last_runs[p.id]:.0f} s)" if last_runs[p.id] is not None else ""
+        left = [last_runs[q.id] for q in runnable[i:] if last_runs[q.id] is not None]
+        if i > 1 and left:
+            hint += f"  ~{remaining(sum(left))} left after it"
         say(f"[{i}/{len(runnable)}] {p.id}{hint}")
         start = time.perf_counter()
         entries[p.id] = run_part(p, opts, entries, cache)
@@ -247,6 +238,16 @@ def run_planned(planned: list[Planned], running: list[Planned], opts: Options, s
         if status[p.id]["status"] == "cached":
             say(f"{p.id:18s} cached")
     return entries, status
+
+
+def last_seconds(cache: Cache, part_id: str) -> float | None:
+    """How long the part took the last time it ran (any key), if it ever did."""
+    last = cache.latest(part_id)
+    return last.get("seconds") if last else None
+
+
+def remaining(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def ensure(project: Project, opts: Options, ids: list[str], say=print, warn=print) -> dict[str, Entry]:
@@ -323,9 +324,8 @@ def render(project: Project, planned: list[Planned], entries: dict[str, Entry], 
                          "note": "" if built else section_note(s, planned, status)})
         if any(s.part_id(p) in entries for p in s.parts):
             results[s.id] = section_results(s, planned, entries)
-    sources = {name: (project.root / name).read_text() for name in project.listings}
-    doc = document.DocumentInput(sections, results, figures, meta, sources)
-    outputs = document.build(doc, project.templates, build_dir, fig_dir, build_dir / "cache" / "math")
+    doc = document.DocumentInput(sections, results, figures, meta, project.root)
+    outputs = document.build(doc, project.templates, build_dir, fig_dir, build_dir / "cache" / "math", pdf=opts.pdf)
     write_atomic(build_dir / "results.json", json.dumps({"meta": meta, **results}, indent=1).encode())
     outputs["results"] = build_dir / "results.json"
     if opts.publish is not None:

@@ -32,7 +32,9 @@ def metadata(project, opts, entries: dict, status: dict, data_root: Path | None)
              for pid, st in status.items()}
     return {
         **project.meta,
-        "author": opts.author or project.meta.get("author", "Anonymous"),
+        "author": opts.author or project.meta.get("author") or None,       # None: the title page says so
+        "andrew_id": opts.andrew_id or project.meta.get("andrew_id") or None,
+        "paper": project.meta.get("paper", "letter"),
         "date": date,
         "profile": opts.profile,
         "seed": opts.seed,

@@ -139,3 +139,13 @@ class Context:
         if name not in self.inputs:
             raise KeyError(f"{self.part} reads {sorted(self.inputs)}, not {name!r}: add it to Part.reads")
         return self.inputs[name]
+
+
+def check(what: str, measured: float, tolerance: float, passed: bool | None = None, **detail) -> dict:
+    """A numerical check as plain data: what it tests, what it measured, the tolerance, and the verdict.
+
+    It passes when |measured| <= tolerance unless an explicit verdict is given. Sections return their checks
+    under the metric "checks"; the writeup prints each beside its claim and lists them all in one table.
+    """
+    ok = bool(abs(measured) <= tolerance) if passed is None else bool(passed)
+    return {"what": what, "measured": float(measured), "tolerance": float(tolerance), "passed": ok, **detail}

@@ -16,9 +16,17 @@ import jinja2
 from reportkit.errors import BuildError
 
 
+NBSP = "\u00a0"             # keeps a number and its unit on one line, in tables especially
+
+
 def pct(value: float, digits: int = 1) -> str:
-    """0.8123 -> '81.2 %'."""
-    return f"{100 * value:.{digits}f} %"
+    """0.8123 -> '81.2 %' (with a no-break space)."""
+    return f"{100 * value:.{digits}f}{NBSP}%"
+
+
+def unit(value: float, name: str, digits: int = 0) -> str:
+    """unit(12.34, "s") -> '12 s' (with a no-break space); for seconds, dB, pixels."""
+    return f"{value:.{digits}f}{NBSP}{name}"
 
 
 def num(value: float, digits: int = 3) -> str:
@@ -57,7 +65,7 @@ class Templates:
             keep_trailing_newline=True,
             autoescape=False,                # output is Markdown, escaped by the Markdown stage
         )
-        self.env.filters.update(pct=pct, num=num, sci=sci)
+        self.env.filters.update(pct=pct, num=num, sci=sci, unit=unit)
         self.env.globals.update(globals_ or {})
 
     def render(self, name: str, **context: Any) -> str:

@@ -14,20 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from report import check_device, project  # noqa: E402
+from report import check_device, numbers, project  # noqa: E402
 from reportkit.pipeline import Options, ensure  # noqa: E402
-
-
-def numbers(metrics: dict) -> dict:
-    """The top-level numbers of a part's metrics, and one level below (e.g. cifar.test_accuracy)."""
-    out = {}
-    for k, v in metrics.items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[k] = v
-        elif isinstance(v, dict):
-            out.update({f"{k}.{kk}": vv for kk, vv in v.items() if isinstance(vv, (int, float))
-                        and not isinstance(vv, bool)})
-    return out
 
 
 def main() -> int:

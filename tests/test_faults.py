@@ -57,7 +57,7 @@ def test_a_damaged_entry_is_noticed_and_its_part_rerun(smoke_build, fixture_root
 def test_unknown_math_macro_names_the_macro(tmp_path, fixture_root):
     project = copy_project(tmp_path / "project")
     q1 = project / "templates" / "q1.md.j2"
-    q1.write_text(q1.read_text().replace("Write $s_i = e^{x_i}$.", "Write $s_i = \\expo{x_i}$."))
+    q1.write_text(q1.read_text().replace("Write $s_i = e^{x_i}$ and", "Write $s_i = \\expo{x_i}$ and"))
     run = subprocess.run([sys.executable, "report.py", "--section", "q1", "--profile", "smoke", "--data",
                           str(fixture_root), "--out", str(tmp_path / "out")], cwd=project, capture_output=True,
                          text=True, timeout=300)

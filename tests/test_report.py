@@ -36,20 +36,72 @@ def test_results_json_and_the_run_lines(smoke_build):
     assert set(re.findall(r"^(\S+)\s+ran\s", stdout, re.M)) == every == set(results["meta"]["parts"])
 
 
+def pages_of(path):
+    """The PDF's pages as text, no-break spaces made plain."""
+    return pdf_text(path).replace("\u00a0", " ").split("\f")[:-1]
+
+
 def test_pdf_has_sections_numbers_and_smoke_stamp(smoke_build):
     out, _ = smoke_build
     results = json.loads((out / "build" / "results.json").read_text())
-    text = pdf_text(out / "build" / "report.pdf")
-    for title in [s.title for s in report.project().sections] + ["Appendix: source of the handout", "def backwards"]:
+    pages = pages_of(out / "build" / "report.pdf")
+    text = "\f".join(pages)
+    for title in [s.title for s in report.project().sections] + ["Appendix: How this report was built",
+                                                                  "def backwards", "def findLetters"]:
         assert title in text, title
     q1 = results["q1"]
-    assert f"{q1['checks_total']} checks and {q1['checks_passed']} passed" in text
+    assert f"{q1['checks_passed']} of {q1['checks_total']} checks hold" in " ".join(text.split())
     for section, key in (("q3", "valid_accuracy"), ("q3", "test_accuracy"), ("q4", "char_accuracy"),
                          ("q6_2", "finetune_test_accuracy")):
         assert f"{100 * results[section][key]:.1f} %" in text, key
-    pages = text.count("\f")
-    assert text.count("SMOKE BUILD") >= pages >= 5
-    assert len(re.findall(r"Page (\d+) of (\d+)", text)) == pages
+    assert all("SMOKE BUILD" in page for page in pages) and len(pages) >= 5
+    assert [re.findall(r"Page (\d+) of (\d+)", page) for page in pages] == [
+        [(str(i), str(len(pages)))] for i in range(1, len(pages) + 1)]
+
+
+def first_blocks(path):
+    """Per page, the text of the first block below the running header (pdftotext's word boxes)."""
+    import html as html_lib
+
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(path), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    firsts = []
+    for page in re.findall(r"<page .*?</page>", xml, re.S):
+        bodies = [b for b in re.findall(r'<block xMin="[\d.]+" yMin="([\d.]+)"[^>]*>(.*?)</block>', page, re.S)
+                  if float(b[0]) > 42]                            # below the running header
+        words = re.findall(r"<word[^>]*>(.*?)</word>", min(bodies, key=lambda b: float(b[0]))[1]) if bodies else []
+        firsts.append(html_lib.unescape(" ".join(words)))
+    return firsts
+
+
+def test_each_question_starts_a_page_and_the_body_speaks_to_the_grader(smoke_build):
+    out, _ = smoke_build
+    pages = pages_of(out / "build" / "report.pdf")
+    firsts = first_blocks(out / "build" / "report.pdf")
+    for s in report.project().sections:
+        assert any(first.startswith(s.title) for first in firsts), (s.title, firsts)
+    q1 = next(i for i, first in enumerate(firsts) if first.startswith("Q1 Theory"))
+    text = " ".join(" ".join(pages[q1:]).split())
+    body = text.split("Appendix: How this report was built")[0]      # after the contents, before the appendix
+    assert len(body) > len(text) / 2
+    for pattern in (r"\bgoals?\b", r"\btarget\b", r"FAILED", r"load average", r"\bprofile\b", r"Checked at build",
+                    r"CPU[- ]seconds", r"cached run", r"HW5 report generator", r"no Python loop",
+                    r"\bsmoke\b(?! BUILD: tiny data slices)"):                  # the smoke stamp must stay
+        assert not re.search(pattern, body, re.I), pattern
+
+
+def test_the_title_page_names_the_student_or_says_who_is_missing(smoke_build, fixture_root, tmp_path):
+    out, _ = smoke_build
+    title = pages_of(out / "build" / "report.pdf")[0]
+    assert "Name missing" in title and "Andrew ID missing" in title and "Results at a glance" in title
+    named = tmp_path / "named"                        # its own folder: the shared build keeps its title page
+    shutil.copytree(out / "build" / "cache", named / "build" / "cache")
+    code, _ = run_main(["--all", "--profile", "smoke", "--data", str(fixture_root), "--out", str(named),
+                        "--author", "Ada Lovelace", "--andrew-id", "alovelace"])
+    assert code == 0
+    title = pages_of(named / "build" / "report.pdf")[0]
+    assert "Ada Lovelace" in title and "Andrew ID: alovelace" in title and "missing" not in title
+    assert "HW5 report generator" not in title
 
 
 def test_cached_rebuild_is_byte_identical(smoke_build, fixture_root):

@@ -9,9 +9,10 @@ from experiments import q1_theory as q1
 def test_every_identity_is_confirmed(smoke):
     result, _ = smoke("q1.checks")
     m = result.metrics
-    assert m["checks_total"] == len(m["checks"]) == 12
+    assert m["checks_total"] == len(m["checks"]) == 13
+    assert all(c["what"].startswith("Q1.") for c in m["checks"].values())
     failed = [name for name, c in m["checks"].items() if not c["passed"]]
-    assert failed == [] and m["checks_passed"] == 12
+    assert failed == [] and m["checks_passed"] == 13
     json.dumps(m)                                                         # the cache stores metrics as JSON
 
 

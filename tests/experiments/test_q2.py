@@ -37,8 +37,8 @@ def test_initialisation_and_the_starting_loss(toy):
     assert m["start_acc"] == np.mean(probs.argmax(1) == y.argmax(1))
     assert m["init"]["bias_sum"] == 0 and m["init"]["w_var_expected"] == pytest.approx(2 / 27)
     assert m["init"]["w_var"] == pytest.approx(2 / 27, rel=0.5)       # 50 weights: a sample variance
-    assert m["checks"]["sigmoid_extremes"] == [0.0, 1.0] and m["checks"]["probs_shape"] == [40, 4]
-    assert m["checks"]["probs_row_sum_error"] < 1e-12
+    assert m["run_q2"]["sigmoid_extremes"] == [0.0, 1.0] and m["run_q2"]["probs_shape"] == [40, 4]
+    assert m["run_q2"]["probs_row_sum_error"] < 1e-12
 
 
 def test_gradient_check_and_training(toy):

@@ -143,6 +143,6 @@ def test_a_missing_page_is_a_data_error_naming_it(run_part, fixture_root, upstre
 
 def test_figures_are_drawn_from_the_saved_pages_alone(read, run_part, check_figures):
     result, drawn = run_part(q4, "figures", None, inputs={"read": read[1]})       # no data root
-    check_figures(result, drawn, ["q4-broken", "q4-touching", "q4-boxes-03_haiku", "q4-boxes-04_deep", "q4-crops"])
+    check_figures(result, drawn, ["q4-assumptions", "q4-boxes-03_haiku", "q4-boxes-04_deep", "q4-crops"])
     caption = next(f.caption for f in result.figures if f.label == "q4-boxes-04_deep")
     assert "and 41 boxes" in caption

@@ -1,4 +1,5 @@
 """The render spine: leftover math is caught, and figure numbers are the same in the HTML and the PDF."""
+import json
 import re
 import shutil
 import subprocess
@@ -10,7 +11,6 @@ from reportkit import document
 from reportkit.errors import BuildError
 from reportkit.mathsvg import MathRenderer
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_leftover_display_math_is_caught():
@@ -28,8 +28,10 @@ def test_figure_numbers_match_between_html_and_pdf(tmp_path):
 
     templates = tmp_path / "templates"
     templates.mkdir()
-    for name in ("base.html.j2", "style.css"):
-        shutil.copy(ROOT / "templates" / name, templates / name)
+    (templates / "base.html.j2").write_text(          # reportkit's only demand on a page: body, toc, css, mode
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>{{ css }}</style></head>"
+        "<body class='{{ mode }}'>{{ body }}</body></html>")
+    (templates / "style.css").write_text("body { font-family: 'DejaVu Serif'; }")
     (templates / "report.md.j2").write_text(
         "# Section\n\nFirst @fig:two then @fig:one.\n\n{{ figure('one') }}\n\n{{ figure('two') }}\n")
     figures = {}
@@ -50,3 +52,8 @@ def test_figure_numbers_match_between_html_and_pdf(tmp_path):
     for text in (html_text, pdf_text):
         assert "First Figure 2 then Figure 1." in " ".join(text.split())
         assert re.findall(r"Figure \d\. Caption (\w+)", text) == ["one", "two"]
+    layout = json.loads(out["pages"].read_text())
+    assert layout["pages"] == pdf_text.count("\f") and layout["anchors"]["fig-one"] == 1
+    assert layout["headings"] == [{"id": "section", "name": "Section"}]
+    assert '<a class="zoom" href="../figures/one.png">' in out["html"].read_text()
+    assert 'style="width:2.00in"' in out["html"].read_text()        # the figure's natural size (2 in at its dpi)

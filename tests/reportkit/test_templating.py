@@ -2,7 +2,7 @@
 import pytest
 
 from reportkit.errors import BuildError
-from reportkit.templating import Templates, num, pct, sci
+from reportkit.templating import Templates, num, pct, sci, unit
 
 
 def test_strict_undefined_names_template_and_line(tmp_path):
@@ -18,7 +18,7 @@ def test_template_syntax_error_names_template_and_line(tmp_path):
 
 
 @pytest.mark.parametrize("fn, args, expected", [
-    (pct, (0.8123,), "81.2 %"), (pct, (0.5, 0), "50 %"), (num, (3.14159,), "3.14"),
+    (pct, (0.8123,), "81.2\u00a0%"), (pct, (0.5, 0), "50\u00a0%"), (unit, (12.34, "s"), "12\u00a0s"), (num, (3.14159,), "3.14"),
     (sci, (1.2e-9,), "1.2 \\times 10^{-9}"), (sci, (0.0123,), "0.012"), (sci, (0.0,), "0.0"),
 ])
 def test_number_filters(fn, args, expected):

@@ -1,0 +1,51 @@
+"""Running one part: a Task is plain data, so the same call can run wherever a part is sent.
+
+`execute` runs a part's function in a folder and returns the manifest fields.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+from reportkit.errors import BuildError
+from reportkit.section import Context, Upstream
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """Everything a part's run needs, as plain picklable data (the function travels by its import path)."""
+
+    part: str
+    run: Callable
+    config: object
+    profile: str
+    seed: int
+    device: str
+    data_root: Path | None
+    inputs: dict[str, Upstream]
+    progress: bool = False
+
+
+def execute(task: Task, out_dir: Path) -> dict:
+    """Run the part into out_dir; returns its manifest fields (metrics, figures, artifacts, seconds)."""
+    ctx = Context(task.part, task.config, task.profile, task.seed, task.device, task.data_root, out_dir,
+                  task.inputs, task.progress)
+    start = time.perf_counter()
+    result = task.run(ctx)
+    seconds = time.perf_counter() - start
+    for f in result.figures:
+        if not (out_dir / f.file).is_file():
+            raise BuildError(f"{task.part}: figure {f.label} file {f.file} was not written")
+    for name, file in result.artifacts.items():
+        if not (out_dir / file).is_file():
+            raise BuildError(f"{task.part}: artifact {name} file {file} was not written")
+    if "config" in result.metrics:
+        raise BuildError(f"{task.part}: 'config' is not a metric name; templates read the config as "
+                         "r.<section>.config")
+    metrics = json.loads(json.dumps(result.metrics))      # fails here, not at render, if not JSON
+    return {"metrics": metrics, "figures": [dataclasses.asdict(f) for f in result.figures],
+            "artifacts": result.artifacts, "seconds": round(seconds, 3)}
+

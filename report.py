@@ -60,6 +60,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     common.add_argument("--data", metavar="DIR", help="data root (else $HW5_DATA, ./hw5data, ../shared/hw5data)")
     common.add_argument("--out", metavar="DIR", type=Path, default=ROOT,
                         help="where build/ and figures/ go (default: the project)")
+    common.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="run parts side by side in N local worker processes (Dask; default 1: in this process)")
+    common.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run parts on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)")
     who = argparse.ArgumentParser(add_help=False)
     who.add_argument("--author", help="your name on the title page (default: pyproject [tool.hw5report] author)")
     who.add_argument("--andrew-id", help="your Andrew ID on the title page (default: [tool.hw5report] andrew_id)")
@@ -104,7 +108,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def options(args: argparse.Namespace) -> Options:
     opts = Options(targets=getattr(args, "section", []), force=getattr(args, "force", False), profile=args.profile,
-                   pdf=getattr(args, "pdf", True),
+                   pdf=getattr(args, "pdf", True), jobs=args.jobs, scheduler=args.scheduler,
                    seed=args.seed, device=args.device, data=args.data, out=args.out.resolve(),
                    author=getattr(args, "author", None), andrew_id=getattr(args, "andrew_id", None),
                    skip_missing=getattr(args, "skip_missing", False),
@@ -112,6 +116,11 @@ def options(args: argparse.Namespace) -> Options:
     if getattr(args, "publish", None) is not None:
         opts.publish = Path(args.publish) if args.publish else opts.build_dir / "site"
     return opts
+
+
+def check_jobs(args: argparse.Namespace) -> None:
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs}: give a number of worker processes, 1 or more")
 
 
 def check_device(name: str) -> None:
@@ -262,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr)
     try:
         check_device(args.device)
+        check_jobs(args)
         opts = options(args)
         if args.command == "list":
             list_parts(project(), opts, warn=warn, keys=args.keys)

@@ -1,10 +1,13 @@
-"""Build benchmark: cold full build, cached rebuild, `--section q4` with q3 cached, peak memory.
+"""Build benchmark: cold full builds in-process and on a local Dask cluster, side by side, with peak memory.
 
-    .venv/bin/python benchmarks/bench_build.py [--profile full|smoke] [--out DIR]
+    .venv/bin/python benchmarks/bench_build.py [--profile full|smoke] [--jobs 1 2] [--out DIR]
 
-Each step is a separate `report.py` process in one fresh output folder, timed side by side in one run;
-peak RSS is the largest child's maximum resident set (ru_maxrss). Results go to stdout and to
-<out>/bench_build.json.
+For each --jobs value, in one run on one machine: a cold build (`report.py --all --jobs N` into its own empty
+output folder), then, for the first value only, the same command again (everything cached) and `--section q4`
+(q4 reruns; q3 and q6_1, which it consumes, stay cached). The metrics of every cold build are compared with
+the first one's, leaf by leaf (scripts/compare_results.py, timings aside). Peak RSS is the largest sum, sampled
+every 0.2 s, of the resident sets of report.py and all its descendants (the Dask workers). Results go to
+stdout and to <out>/bench_build.json.
 """
 from __future__ import annotations
 
@@ -12,52 +15,86 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from compare_results import compare  # noqa: E402
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident bytes of proc and every process below it (those that vanish while summed count as 0)."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
 
 
 def timed(args: list[str], out: Path) -> dict:
-    """Run report.py with args into out; returns seconds, peak RSS of that child and its exit code."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run report.py with args into out; returns its seconds, peak tree RSS and per-part lines."""
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "report.py", *args, "--out", str(out)], cwd=ROOT,
-                         capture_output=True, text=True)
+    child = subprocess.Popen([sys.executable, "report.py", *args, "--out", str(out)], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, done = 0, threading.Event()
+
+    def sample():
+        nonlocal peak
+        proc = psutil.Process(child.pid)
+        while not done.wait(0.2):
+            try:
+                peak = max(peak, tree_rss(proc))
+            except psutil.Error:
+                return
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = child.communicate()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if run.returncode != 0:
-        sys.exit(f"report.py {' '.join(args)} failed:\n{run.stderr[-3000:]}")
-    # ru_maxrss of children is the max over all children so far: it is this child's peak only if it grew.
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(peak / 1024, 1) if peak > before else None,
-            "sections": run.stdout.strip().splitlines()[:-1]}
+    done.set()
+    sampler.join()
+    if child.returncode != 0:
+        sys.exit(f"report.py {' '.join(args)} failed:\n{stderr[-3000:]}")
+    return {"seconds": round(seconds, 1), "peak_rss_mib": round(peak / 2 ** 20),
+            "parts": [line for line in stdout.splitlines() if " ran " in line]}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=["full", "smoke"], default="full")
-    parser.add_argument("--out", type=Path, help="output folder (default: a new temp dir, i.e. a cold cache)")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="worker processes per cold build")
+    parser.add_argument("--out", type=Path, help="parent of the output folders (default: a new temp dir)")
     args = parser.parse_args()
-    out = args.out or Path(tempfile.mkdtemp(prefix="hw5bench-"))
+    root = args.out or Path(tempfile.mkdtemp(prefix="hw5bench-"))
     profile = ["--profile", args.profile]
-    results = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "profile": args.profile,
-        "cold": timed(["--all", *profile], out),
-        "cached": timed(["--all", *profile], out),
-        "section_q4": timed(["--section", "q4", *profile], out),
-    }
-    results["peak_rss_mib"] = max(results[k]["peak_rss_mib"] or 0 for k in ("cold", "cached", "section_q4"))
-    (out / "bench_build.json").write_text(json.dumps(results, indent=1))
-    for step in ("cold", "cached", "section_q4"):
-        print(f"{step:11s} {results[step]['seconds']:8.1f} s")
-        for line in results[step]["sections"]:
-            print(f"    {line}")
-    print(f"peak RSS    {results['peak_rss_mib']:8.0f} MiB   ({results['machine']}; results in {out})")
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "profile": args.profile, "cold": {}}
+    first = root / f"jobs{args.jobs[0]}"
+    for jobs in args.jobs:
+        out = root / f"jobs{jobs}"
+        results["cold"][jobs] = run = timed(["--all", "--jobs", str(jobs), *profile], out)
+        print(f"cold --jobs {jobs}   {run['seconds']:8.1f} s   peak RSS {run['peak_rss_mib']} MiB", flush=True)
+        if out != first:
+            same, differ, _, _ = compare(json.loads((first / "build" / "results.json").read_text()),
+                                         json.loads((out / "build" / "results.json").read_text()))
+            run["metrics_identical"], run["metrics_differ"] = len(same), len(differ)
+            print(f"    metrics vs --jobs {args.jobs[0]}: {len(same)} identical, {len(differ)} differ "
+                  f"{sorted(differ)[:5]}", flush=True)
+    jobs = str(args.jobs[0])
+    results["cached"] = timed(["--all", "--jobs", jobs, *profile], first)
+    results["section_q4"] = timed(["--section", "q4", "--jobs", jobs, *profile], first)
+    for step in ("cached", "section_q4"):
+        print(f"{step:15s} {results[step]['seconds']:8.1f} s")
+    (root / "bench_build.json").write_text(json.dumps(results, indent=1))
+    print(f"({results['machine']}; per-part lines in {root / 'bench_build.json'})")
     return 0
 
 

@@ -1,11 +1,13 @@
-"""Running one part: a Task is plain data, so the same call can run wherever a part is sent.
+"""Running one part: the same code in-process and on a Dask worker, so a part gives the same result anywhere.
 
-`execute` runs a part's function in a folder and returns the manifest fields.
+`execute` runs a part's function in a folder and returns the manifest fields; `execute_remote` does it in a
+temporary folder of a worker and returns the files' bytes as well, for the driver to store in its cache.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -49,3 +51,18 @@ def execute(task: Task, out_dir: Path) -> dict:
     return {"metrics": metrics, "figures": [dataclasses.asdict(f) for f in result.figures],
             "artifacts": result.artifacts, "seconds": round(seconds, 3)}
 
+
+def execute_remote(task: Task) -> tuple[dict, dict[str, bytes], str]:
+    """On a worker: (manifest fields, {file name: bytes}, where it ran)."""
+    import socket
+
+    try:
+        from distributed import get_worker
+
+        where = get_worker().name
+    except (ImportError, ValueError):
+        where = socket.gethostname()
+    with tempfile.TemporaryDirectory(prefix=f"{task.part}-") as tmp:
+        fields = execute(task, Path(tmp))
+        files = {p.name: p.read_bytes() for p in Path(tmp).iterdir() if p.is_file()}
+    return fields, files, str(where)

@@ -56,6 +56,8 @@ class Options:
     publish: Path | None = None                            # also write a static site there
     skip_missing: bool = False                             # render a notice for parts whose data is missing
     pdf: bool = True                                       # False: report.html only (a quick preview)
+    jobs: int = 1                                          # > 1: parts in that many local Dask worker processes
+    scheduler: str | None = None                           # a running Dask scheduler to send parts to
 
     @property
     def build_dir(self) -> Path:
@@ -223,6 +225,12 @@ def run_planned(planned: list[Planned], running: list[Planned], opts: Options, s
         if p.problem:
             status[p.id] = {"status": "skipped", "seconds": 0.0}
             entries.pop(p.id, None)
+    if runnable and (opts.jobs > 1 or opts.scheduler):
+        from reportkit.cluster import run_on_cluster
+
+        run_on_cluster(runnable, entries, status, lambda p: task_of(p, opts, entries), cache, opts.jobs,
+                       opts.scheduler, say)
+        runnable = []
     last_runs = {p.id: last_seconds(cache, p.id) for p in runnable}
     for i, p in enumerate(runnable, start=1):
         hint = f"  (last run {last_runs[p.id]:.0f} s)" if last_runs[p.id] is not None else ""

@@ -3,8 +3,8 @@
     .venv/bin/python scripts/compare_results.py OLD.json NEW.json [--rename OLD=NEW ...] [--show 20]
 
 A leaf is a dotted path (q3.sweep.0.1, q6_1.cnn.members_valid.2). --rename maps a path prefix of OLD to the
-same value's path in NEW (e.g. q6_1.fc_valid_accuracy=q6_1.fc.final_valid, q3.config=q3.config.train) for
-builds whose results moved. Prints how many leaves are identical, differ, or exist on one side only, and the
+same value's path in NEW (e.g. q6_1.fc_valid_accuracy=q6_1.fc.final_valid, q3.config=q3.config.train; with
+a trailing *, any string prefix: q6_1.config.fc_*=q6_1.config.nist_fc.*) for builds whose results moved. Prints how many leaves are identical, differ, or exist on one side only, and the
 first --show of each kind.
 """
 from __future__ import annotations
@@ -39,7 +39,10 @@ def timing(path: str) -> bool:
 
 
 def renamed(path: str, rules: list[tuple[str, str]]) -> str:
+    """The path under the first rule that matches: OLD=NEW renames a dotted prefix, OLD*=NEW* any prefix."""
     for old, new in rules:
+        if old.endswith("*") and path.startswith(old[:-1]):
+            return new.rstrip("*") + path[len(old) - 1:]
         if path == old or path.startswith(old + "."):
             return new + path[len(old):]
     return path
@@ -51,6 +54,15 @@ def same(a, b) -> bool:
     return a == b
 
 
+def compare(old_results: dict, new_results: dict, rules: list[tuple[str, str]] = ()):
+    """(identical, differ, only in old, only in new): lists of leaf paths, timings aside, old paths renamed."""
+    old = {renamed(k, rules): v for k, v in leaves(old_results).items() if not timing(k)}
+    new = {k: v for k, v in leaves(new_results).items() if not timing(k)}
+    return ([k for k in old if k in new and same(old[k], new[k])],
+            [k for k in old if k in new and not same(old[k], new[k])],
+            [k for k in old if k not in new], [k for k in new if k not in old])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", type=Path)
@@ -59,11 +71,10 @@ def main() -> int:
     parser.add_argument("--show", type=int, default=20)
     args = parser.parse_args()
     rules = sorted((tuple(r.split("=", 1)) for r in args.rename), key=lambda r: -len(r[0]))
-    old = {renamed(k, rules): v for k, v in leaves(json.loads(args.old.read_text())).items() if not timing(k)}
-    new = {k: v for k, v in leaves(json.loads(args.new.read_text())).items() if not timing(k)}
-    equal = [k for k in old if k in new and same(old[k], new[k])]
-    differ = [k for k in old if k in new and not same(old[k], new[k])]
-    only_old, only_new = [k for k in old if k not in new], [k for k in new if k not in old]
+    old_results, new_results = json.loads(args.old.read_text()), json.loads(args.new.read_text())
+    equal, differ, only_old, only_new = compare(old_results, new_results, rules)
+    old = {renamed(k, rules): v for k, v in leaves(old_results).items()}
+    new = leaves(new_results)
     print(f"{len(equal)} identical, {len(differ)} differ, {len(only_old)} only in {args.old.name}, "
           f"{len(only_new)} only in {args.new.name}")
     for title, keys in (("differ", differ), ("only old", only_old), ("only new", only_new)):

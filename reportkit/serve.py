@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import queue
+import sys
 import threading
 import time
 import webbrowser
@@ -90,6 +91,13 @@ class Handler(SimpleHTTPRequestHandler):
             pass
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A browser that closes a page mid-response is normal while previewing; anything else is printed."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def relevant(changes) -> bool:
     return any(Path(p).suffix in WATCHED and "__pycache__" not in p for _, p in changes)
 
@@ -127,7 +135,7 @@ def serve(site: Path, rebuild: Callable[[], None], watch: list[Path], port: int,
     site.mkdir(parents=True, exist_ok=True)
     attempt = partial(rebuild_once, rebuild, state, say, errors)
     attempt()
-    server = ThreadingHTTPServer(("127.0.0.1", port), partial(Handler, state=state, directory=str(site)))
+    server = Server(("127.0.0.1", port), partial(Handler, state=state, directory=str(site)))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"

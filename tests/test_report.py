@@ -90,6 +90,19 @@ def test_each_question_starts_a_page_and_the_body_speaks_to_the_grader(smoke_bui
         assert not re.search(pattern, body, re.I), pattern
 
 
+
+def test_nothing_is_printed_into_the_right_margin(smoke_build):
+    """Tables whose cells do not wrap, listings and figures all stay inside the text width (16 mm margins)."""
+    out, _ = smoke_build
+    xml = subprocess.run(["pdftotext", "-bbox", str(out / "build" / "report.pdf"), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    outside = []
+    for n, (width, page) in enumerate(re.findall(r'<page width="([\d.]+)"[^>]*>(.*?)</page>', xml, re.S), start=1):
+        edge = float(width) - 16 / 25.4 * 72 + 2                  # the right margin, with 2 pt of slack
+        outside += [(n, word) for x, word in re.findall(r'xMax="([\d.]+)"[^>]*>([^<]*)</word>', page)
+                    if float(x) > edge]
+    assert not outside, outside[:10]
+
 def test_the_title_page_names_the_student_or_says_who_is_missing(smoke_build, fixture_root, tmp_path):
     out, _ = smoke_build
     title = pages_of(out / "build" / "report.pdf")[0]

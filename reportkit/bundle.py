@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from reportkit.codekey import CodeIndex, _import_bindings, _references
+from reportkit.codekey import CodeIndex, _import_bindings, _references, definition_source
 from reportkit.errors import BuildError
 
 
@@ -61,8 +61,7 @@ def bundle(root: Path, packages: tuple[str, ...], functions, docstring: str) -> 
                 needs[name].add(head)
         lines = (root.joinpath(*module.split(".")).with_suffix(".py") if not mod.is_package
                  else root.joinpath(*module.split(".")) / "__init__.py").read_text().splitlines()
-        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
-        text[name] = "\n".join(lines[start:node.end_lineno])
+        text[name] = definition_source(lines, node)
     order, placed = [], set()
 
     def place(name, path=()):

@@ -96,6 +96,12 @@ def _references(node: ast.AST) -> list[list[str]]:
     return chains
 
 
+def definition_source(lines: list[str], node: ast.AST) -> str:
+    """The source text of a top-level definition, decorators included, from its module's lines."""
+    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
+    return "\n".join(lines[start:node.end_lineno])
+
+
 class CodeIndex:
     """Fingerprints of the code under `root` that belongs to `packages` (e.g. ("hw5", "experiments"))."""
 

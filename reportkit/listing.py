@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from reportkit.codekey import definition_source
 from reportkit.errors import BuildError
 
 TEXT_WIDTH_PT = 505          # the PDF text width (US Letter with the stylesheet's 16 mm margins, less the padding), pt
@@ -21,8 +22,7 @@ def extract(source: str, names: tuple[str, ...], where: str) -> str:
     found = {}
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-            found[node.name] = "\n".join(lines[start:node.end_lineno])
+            found[node.name] = definition_source(lines, node)
     missing = [n for n in names if n not in found]
     if missing:
         raise BuildError(f"listing: {where} has no top-level {', '.join(missing)}")

@@ -66,9 +66,8 @@ def write_zip(root: Path, dest: Path, pdf_name: str, git: str) -> list[str]:
     """Write the code zip atomically; returns the names it holds."""
     files = {"README.txt": README.format(pdf=pdf_name, git=git), "python/nn.py": (root / "hw5" / "nn.py").read_text(),
              "python/q4.py": q4_source(root)}
-    labels = {"q2": "Q2", "q3": "Q3", "q4": "Q4", "q5": "Q5", "q6_1": "Q6.1", "q6_2": "Q6.2"}
-    for sid in QUESTIONS:
-        files[f"python/run_{sid}.py"] = RUN_SCRIPT.format(sid=sid, label=labels[sid])
+    for sid in QUESTIONS:                                            # q6_1 -> run_q6_1.py, "Q6.1"
+        files[f"python/run_{sid}.py"] = RUN_SCRIPT.format(sid=sid, label=sid.upper().replace("_", "."))
     for name in SOURCE:
         path = root / name
         for f in ([path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())):

@@ -1,14 +1,20 @@
 """Content-addressed cache of part results: build/cache/parts/<section>/<part>/<key>/.
 
 An entry is written in a temporary folder and renamed into place, so an interrupted run leaves nothing that
-looks like a hit. Its manifest lists every file with its size and sha256; a lookup that finds the manifest
-unreadable, or a file missing or altered, says so in one line, discards the entry and reports a miss, so the
-part reruns. `explain` compares the inputs of the last entry with today's to say why a part would rerun.
+looks like a hit. Its manifest lists every file with its size and sha256 and is sealed by the sha256 of its own
+content, so metrics edited by hand are caught like altered files. A manifest may name only plain files of its
+own folder (no paths, no links): its names become paths when figures and artifacts are copied out. A lookup
+that finds the manifest unreadable, unsealed or naming anything else, or a file missing or altered, says so in
+one line, discards the entry and reports a miss, so the part reruns. Two processes may store the same key at
+once: the first rename wins and the other uses its entry. `explain` compares the inputs of the last entry with
+today's to say why a part would rerun.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -16,10 +22,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reportkit.errors import BuildError
-from reportkit.files import sha256_file
+from reportkit.files import sha256_bytes, sha256_file
 
 KEEP_ENTRIES = 3      # per part: enough to switch profiles back and forth without rerunning
 MANIFEST = "manifest.json"
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")     # a file of the entry's own folder
+LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")             # a figure label: also its published file name
 
 
 @dataclass(frozen=True)
@@ -38,22 +46,73 @@ class Entry:
         return self.manifest["metrics"]
 
 
-def damage(folder: Path, key: str) -> tuple[dict | None, str | None]:
+def seal(manifest: dict[str, Any]) -> str:
+    """The digest that covers everything in a manifest but the seal itself."""
+    body = {k: v for k, v in manifest.items() if k != "seal"}
+    return sha256_bytes(json.dumps(body, sort_keys=True).encode())
+
+
+def naming_problem(fields: dict[str, Any], files: Any) -> str | None:
+    """What is wrong with the names a manifest uses, or None: files are plain names, figures and artifacts
+    name files of the entry, labels are plain words."""
+    if not isinstance(files, dict) or not all(isinstance(n, str) and PLAIN_NAME.fullmatch(n) for n in files):
+        return "it names a file outside its folder"
+    figures, artifacts = fields.get("figures"), fields.get("artifacts")
+    if not (isinstance(figures, list) and all(isinstance(f, dict) for f in figures) and isinstance(artifacts, dict)):
+        return "its figures or artifacts are malformed"
+    for f in figures:
+        if not isinstance(f.get("label"), str) or not LABEL.fullmatch(f["label"]):
+            return f"figure label {str(f.get('label'))[:40]!r} is not a plain name"
+        if f.get("file") not in files or not isinstance(f.get("caption"), str):
+            return f"figure {f['label']} names a file that is not in the entry"
+    if any(not isinstance(name, str) or file not in files for name, file in artifacts.items()):
+        return "an artifact names a file that is not in the entry"
+    return None
+
+
+def read_entry(folder: Path, key: str) -> tuple[dict | None, str | None]:
     """(manifest, None) for a sound entry, else (None, what is wrong with it)."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
         files = manifest["files"]
         if manifest["key"] != key:
             return None, f"its manifest is for key {manifest['key']}"
+        if not isinstance(manifest["metrics"], dict):
+            return None, "its metrics are malformed"
+        if "seal" not in manifest:
+            return None, "its manifest has no seal (an older version wrote it)"
+        sealed = manifest["seal"] == seal(manifest)
     except (OSError, ValueError, KeyError, TypeError) as e:
         return None, f"its manifest is unreadable ({type(e).__name__})"
+    if not sealed:
+        return None, "its manifest was edited (its seal does not match)"
+    problem = naming_problem(manifest, files)
+    if problem:
+        return None, problem
     for name, meta in files.items():
         path = folder / name
-        if not path.is_file():
+        if path.is_symlink() or not path.is_file():
             return None, f"{name} is missing"
         if path.stat().st_size != meta["size"] or sha256_file(path) != meta["sha256"]:
             return None, f"{name} was altered"
     return manifest, None
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:                     # removed meanwhile by another build
+        return 0
+
+
+def _discard(folder: Path) -> None:
+    """Remove an entry folder: renamed aside first, so a reader never sees half of it."""
+    trash = folder.with_name(f".trash-{folder.name}-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        os.rename(folder, trash)
+    except OSError:
+        return                          # gone already, or replaced by another build's rename
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 class Cache:
@@ -69,17 +128,21 @@ class Cache:
         folder = self.folder(part_id) / key
         if not folder.exists():
             return None
-        manifest, problem = damage(folder, key)
+        manifest, problem = read_entry(folder, key)
         if problem:
             self.warn(f"cache: {part_id} entry {key} is damaged ({problem}); discarded, the part reruns")
-            shutil.rmtree(folder, ignore_errors=True)
+            _discard(folder)
             return None
         return Entry(folder, manifest)
 
+    def _entries(self, part_id: str) -> list[Path]:
+        """Manifests of the part's published entries, oldest first (not temporary or discarded folders)."""
+        found = [m for m in self.folder(part_id).glob(f"*/{MANIFEST}") if not m.parent.name.startswith(".")]
+        return sorted(found, key=_mtime)
+
     def latest(self, part_id: str) -> dict | None:
         """The manifest of the part's most recently written readable entry (to explain a miss against)."""
-        for path in sorted(self.folder(part_id).glob(f"*/{MANIFEST}"), key=lambda p: p.stat().st_mtime_ns,
-                           reverse=True):
+        for path in reversed(self._entries(part_id)):
             try:
                 return json.loads(path.read_text())
             except (OSError, ValueError):
@@ -100,25 +163,45 @@ class Cache:
         try:
             fields = run(tmp)
             files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)}
-                     for p in sorted(tmp.iterdir()) if p.is_file()}
+                     for p in sorted(tmp.iterdir()) if p.is_file() and not p.is_symlink()}
+            problem = naming_problem(fields, files)
+            if problem:
+                raise BuildError(f"{part_id}: its result cannot be cached: {problem}")
             manifest = {"key": key, "part": part_id, "created": time.time(), "inputs": inputs, **fields,
                         "files": files}
-            text = json.dumps(manifest, indent=1, sort_keys=True)
-            manifest = json.loads(text)        # exactly what a later cache hit reads (same key order)
-            (tmp / MANIFEST).write_text(text)
-            final = folder / key
-            shutil.rmtree(final, ignore_errors=True)
-            os.rename(tmp, final)
+            manifest = json.loads(json.dumps(manifest, sort_keys=True))   # as a later hit reads it
+            manifest["seal"] = seal(manifest)
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+            entry = self._publish(tmp, Entry(folder / key, manifest))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self._prune(part_id)
-        return Entry(final, manifest)
+        return entry
+
+    def _publish(self, tmp: Path, entry: Entry) -> Entry:
+        """Rename tmp into place, replacing an older entry of the key (--force, or a damaged one). When another
+        build published the same key meanwhile, its sound entry wins and ours is dropped."""
+        final = entry.dir
+        for _ in range(5):
+            if final.exists():
+                _discard(final)
+            try:
+                os.rename(tmp, final)
+            except OSError as e:
+                if e.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                manifest, _ = read_entry(final, final.name)
+                if manifest is not None:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return Entry(final, manifest)
+                continue
+            return entry
+        raise BuildError(f"cannot publish the cache entry {final}: other builds keep replacing it")
 
     def _prune(self, part_id: str) -> None:
-        entries = sorted(self.folder(part_id).glob(f"*/{MANIFEST}"), key=lambda p: p.stat().st_mtime_ns)
-        for old in entries[:-KEEP_ENTRIES]:
-            shutil.rmtree(old.parent, ignore_errors=True)
+        for old in self._entries(part_id)[:-KEEP_ENTRIES]:
+            _discard(old.parent)
 
 
 NAMES = {"code": "code of", "data": "data file", "config": "config value", "libraries": "library",

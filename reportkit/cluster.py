@@ -18,7 +18,7 @@ import time
 from contextlib import ExitStack
 from typing import Callable
 
-from reportkit.cache import Cache, Entry
+from reportkit.cache import PLAIN_NAME, Cache, Entry
 from reportkit.errors import BuildError, ConfigError
 from reportkit.execute import execute_remote
 
@@ -75,6 +75,8 @@ def run_on_cluster(runnable: list, entries: dict[str, Entry], status: dict, task
 
                 def write(out_dir, files=files, fields=fields):
                     for name, data in files.items():
+                        if not PLAIN_NAME.fullmatch(name):        # a name from elsewhere stays in its folder
+                            raise BuildError(f"{p.id}: the worker returned a file named {name[:60]!r}")
                         (out_dir / name).write_bytes(data)
                     return fields
                 entries[p.id] = cache.store(p.id, p.key, p.inputs, write)

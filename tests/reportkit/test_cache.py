@@ -1,10 +1,13 @@
 """The part cache: atomic entries, a manifest with every file's size and sha256, damaged entries discarded."""
 import hashlib
 import json
+import multiprocessing
+from pathlib import Path
 
 import pytest
 
-from reportkit.cache import KEEP_ENTRIES, Cache, explain
+from reportkit.cache import KEEP_ENTRIES, Cache, explain, seal
+from reportkit.errors import BuildError
 
 
 def writer(text="png"):
@@ -83,3 +86,80 @@ def test_explain_names_each_changed_component():
     assert explain(None, after) == ["never run"]
     many = {"code": {f"m.f{i}": "x" for i in range(6)}}
     assert explain({"code": {}}, many, most=4)[-1] == "and 2 more code changes"
+
+
+def rewrite_manifest(entry_dir, change):
+    """Edit a stored manifest by hand, as a user (or an attacker) with a text editor would."""
+    manifest = json.loads((entry_dir / "manifest.json").read_text())
+    change(manifest)
+    (entry_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
+
+
+def set_figure(manifest, **fields):
+    manifest["figures"] = [{"label": "fig", "file": "f.png", "caption": "c", **fields}]
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda m: m["metrics"].update(a=2), "was edited"),                       # a forged number
+    (lambda m: m.pop("seal"), "no seal"),                                      # written before seals
+    (lambda m: m["files"].update({"../../../x": m["files"]["f.png"]}), "outside its folder"),
+    (lambda m: set_figure(m, file="/etc/passwd"), "not in the entry"),
+    (lambda m: set_figure(m, label="../../evil"), "not a plain name"),
+    (lambda m: m["artifacts"].update(w="../../../../tmp/x"), "not in the entry"),
+], ids=["forged-metric", "unsealed", "file-outside", "figure-outside", "label-path", "artifact-outside"])
+def test_an_edited_or_escaping_manifest_is_damaged(tmp_path, change, reason):
+    notices = []
+    cache = Cache(tmp_path / "cache", warn=notices.append)
+    entry = cache.store("q3.train", "k1", {}, writer())
+    rewrite_manifest(entry.dir, change)
+    if reason != "was edited" and reason != "no seal":      # even with a valid seal, the names are refused
+        rewrite_manifest(entry.dir, lambda m: m.update(seal=seal(m)))
+    assert cache.lookup("q3.train", "k1") is None
+    assert len(notices) == 1 and reason in notices[0]
+
+
+def test_a_file_replaced_by_a_link_is_damaged(tmp_path):
+    notices = []
+    cache = Cache(tmp_path / "cache", warn=notices.append)
+    entry = cache.store("q3.train", "k1", {}, writer())
+    (tmp_path / "elsewhere.png").write_text("png")                 # same content, but outside the entry
+    (entry.dir / "f.png").unlink()
+    (entry.dir / "f.png").symlink_to(tmp_path / "elsewhere.png")
+    assert cache.lookup("q3.train", "k1") is None and "f.png is missing" in notices[0]
+
+
+@pytest.mark.parametrize("fields", [
+    {"figures": [{"label": "a/b", "file": "f.png", "caption": ""}]},
+    {"figures": [{"label": "fig", "file": "../f.png", "caption": ""}]},
+    {"artifacts": {"weights": "/etc/passwd"}},
+], ids=["label", "figure-file", "artifact"])
+def test_a_part_cannot_store_names_outside_its_entry(tmp_path, fields):
+    def run(out):
+        (out / "f.png").write_text("png")
+        return {"metrics": {}, "figures": [], "artifacts": {}, "seconds": 0.0, **fields}
+
+    cache = Cache(tmp_path / "cache")
+    with pytest.raises(BuildError, match="cannot be cached"):
+        cache.store("q1.checks", "k", {}, run)
+    assert cache.lookup("q1.checks", "k") is None
+
+
+def _store_many(root, worker, rounds):
+    """One process of the concurrency test: store the same keys as the other process, count the errors."""
+    cache = Cache(Path(root), warn=lambda m: None)
+    errors = []
+    for i in range(rounds):
+        try:
+            cache.store("q2.toy", f"k{i % 3}", {"i": i % 3}, writer(f"png{i % 3}"))
+        except Exception as e:          # noqa: BLE001 - the test counts every kind
+            errors.append(f"{type(e).__name__}: {e}")
+    return errors
+
+
+def test_two_processes_storing_the_same_keys_do_not_fail(tmp_path):
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.starmap(_store_many, [(str(tmp_path / "cache"), w, 150) for w in range(2)])
+    assert results == [[], []]
+    cache = Cache(tmp_path / "cache", warn=pytest.fail)          # every entry left is sound
+    assert [(cache.lookup("q2.toy", f"k{i}").dir / "f.png").read_text() for i in range(3)] == ["png0", "png1", "png2"]
+    assert not [p for p in (tmp_path / "cache" / "q2" / "toy").iterdir() if p.name.startswith(".")]

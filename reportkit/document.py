@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import markdown
+from markupsafe import Markup
 
-from reportkit.files import sha256_bytes, write_atomic
+from reportkit.files import read_sealed, sha256_bytes, sha256_file, write_atomic, write_sealed
 from reportkit.errors import BuildError
 from reportkit.listing import listing_helper
 from reportkit.mathsvg import MathRenderer
@@ -106,7 +107,7 @@ def screen_body(body: str, fig_dir_name: str) -> str:
 
 
 def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Path,
-          math_cache: Path | None, pdf: bool = True) -> dict[str, Path]:
+          math_cache: Path | None, pdf: bool = True, warn=print) -> dict[str, Path]:
     """Render the whole document: report.html for screens and, unless pdf is False, report.pdf with pages.json
     (its page count, the page of every anchor, the top-level headings). Returns the written files."""
     fig_rel = str(os.path.relpath(fig_dir, build_dir))
@@ -116,19 +117,23 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
     templates = Templates(templates_dir, helpers)
     context = {"sections": doc.sections, "r": doc.results, "meta": doc.meta}
     text = templates.render("report.md.j2", **context)
-    body, toc = markdown_to_html(text, MathRenderer(math_cache))
+    math = MathRenderer(math_cache)
+    body, toc = markdown_to_html(text, math)
+    if math.damaged:
+        warn(f"cache: {math.damaged} cached math drawing(s) were damaged or from an older version; drawn again")
     lint(body)
-    css = (templates_dir / "style.css").read_text()
-    screen_css = (templates_dir / "screen.css").read_text() if (templates_dir / "screen.css").is_file() else ""
+    # What the build made itself is Markup, so the page template's autoescaping leaves it alone.
+    css = Markup((templates_dir / "style.css").read_text())
+    screen_css = Markup((templates_dir / "screen.css").read_text() if (templates_dir / "screen.css").is_file() else "")
     anchors = {h["name"]: h["id"] for h in toc}             # heading text -> its id, for links to sections
-    page = functools.partial(templates.render, "base.html.j2", toc=toc, css=css, screen_css=screen_css,
-                             anchors=anchors, **context)
+    page = functools.partial(templates.render, "base.html.j2", toc=_markup_names(toc), css=css,
+                             screen_css=screen_css, anchors=anchors, **context)
     html_path, pdf_path = build_dir / "report.html", build_dir / "report.pdf"
-    write_atomic(html_path, page(body=screen_body(body, fig_rel), mode="screen").encode())
+    write_atomic(html_path, page(body=Markup(screen_body(body, fig_rel)), mode="screen").encode())
     outputs = {"html": html_path}
     if pdf:
-        pdf_bytes, pages = cached_pdf(page(body=body, mode="print"), build_dir, fig_dir,
-                                      math_cache.parent / "pdf" if math_cache else None)
+        pdf_bytes, pages = cached_pdf(page(body=Markup(body), mode="print"), build_dir, fig_dir,
+                                      math_cache.parent / "pdf" if math_cache else None, warn)
         write_atomic(pdf_path, pdf_bytes)
         pages["headings"] = [{"id": h["id"], "name": h["name"]} for h in toc]      # the top-level headings
         write_atomic(build_dir / "pages.json", json.dumps(pages, indent=1).encode())
@@ -136,9 +141,15 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
     return outputs
 
 
-def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None) -> tuple[bytes, dict]:
+def _markup_names(toc: list[dict]) -> list[dict]:
+    """The contents with each heading's name as Markup: Markdown already escaped it (`A &amp; B`)."""
+    return [{**h, "name": Markup(h["name"]), "children": _markup_names(h.get("children", []))} for h in toc]
+
+
+def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None,
+               warn=print) -> tuple[bytes, dict]:
     """(PDF, its layout as html_to_pdf gives it): a pure function of the HTML, the figure bytes and WeasyPrint,
-    reused when none changed."""
+    reused when none changed and the sealed cached copy is sound (a damaged one is said and laid out again)."""
     if cache_dir is None:
         return html_to_pdf(page, base_url=build_dir)
     from importlib.metadata import version
@@ -146,17 +157,20 @@ def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None
     figures = sorted(p for p in fig_dir.glob("*") if p.is_file()) if fig_dir.is_dir() else []
     parts = [page.encode(), version("weasyprint").encode()] + [p.name.encode() + p.read_bytes() for p in figures]
     key = sha256_bytes(b"\0".join(parts))[:24]
-    cached, anchors = cache_dir / f"{key}.pdf", cache_dir / f"{key}.pages.json"
-    if cached.is_file() and anchors.is_file():
+    cached, layout = cache_dir / f"{key}.pdf", cache_dir / f"{key}.pages.json"
+    if cached.exists() or layout.exists():
+        pdf, pages = read_sealed(cached), read_sealed(layout)
         try:
-            return cached.read_bytes(), json.loads(anchors.read_text())
+            if pdf is not None and pages is not None:
+                return pdf, json.loads(pages)
         except ValueError:
-            pass                                        # a damaged page list: lay the PDF out again
+            pass
+        warn(f"cache: the cached PDF {cached.name} is damaged or from an older version; laying it out again")
     pdf, pages = html_to_pdf(page, base_url=build_dir)
-    write_atomic(cached, pdf)
-    write_atomic(anchors, json.dumps(pages).encode())
+    write_sealed(cached, pdf)
+    write_sealed(layout, json.dumps(pages).encode())
     for old in sorted(cache_dir.glob("*.pdf"), key=lambda p: p.stat().st_mtime_ns)[:-3]:
-        old.unlink()
+        old.unlink(missing_ok=True)
         old.with_suffix(".pages.json").unlink(missing_ok=True)
     return pdf, pages
 
@@ -174,24 +188,56 @@ def html_to_pdf(page: str, base_url: Path) -> tuple[bytes, dict]:
     return document.write_pdf(), {"pages": len(document.pages), "anchors": anchors}
 
 
-def publish(html_file: Path, fig_dir: Path, site: Path) -> Path:
+SITE_MANIFEST = ".hw5report-site.json"     # in a published folder: the files publish wrote, with their digests
+
+
+def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False) -> Path:
     """A self-contained static site: index.html (CSS, math and its small script inline), figures/ and the PDF
-    beside it; works from file://."""
+    beside it; works from file://.
+
+    The folder may hold other files: publish writes and removes only the files it wrote before (listed with their
+    digests in SITE_MANIFEST), and refuses, naming it, a file it would overwrite that it did not write or that
+    was changed since — unless the folder is the tool's own (`own_folder`: under build/)."""
     page = html_file.read_text()
     fig_prefix = os.path.relpath(fig_dir, html_file.parent)
     used = sorted(set(re.findall(rf'src="{re.escape(fig_prefix)}/([^"]+)"', page)))
-    (site / "figures").mkdir(parents=True, exist_ok=True)
-    for name in used:
-        shutil.copyfile(fig_dir / name, site / "figures" / name)
-    for stale in (site / "figures").iterdir():
-        if stale.name not in used:
-            stale.unlink()
+    page = page.replace(f'src="{fig_prefix}/', 'src="figures/').replace(f'href="{fig_prefix}/', 'href="figures/')
+    files = {"index.html": page.encode(), **{f"figures/{name}": (fig_dir / name).read_bytes() for name in used}}
     pdf = html_file.with_suffix(".pdf")
     if pdf.is_file():
-        shutil.copyfile(pdf, site / pdf.name)
-    page = page.replace(f'src="{fig_prefix}/', 'src="figures/').replace(f'href="{fig_prefix}/', 'href="figures/')
-    write_atomic(site / "index.html", page.encode())
+        files[pdf.name] = pdf.read_bytes()
+    owned = _owned(site)
+    for rel in files:
+        target = site / rel
+        if not target.resolve().is_relative_to(site.resolve()):
+            raise BuildError(f"cannot publish {rel}: {target} leads outside {site} (a link?); pick another folder")
+        if not own_folder and (target.exists() or target.is_symlink()) and owned.get(rel) != _digest(target):
+            raise BuildError(f"{target} was not written by this tool (or was changed since it was); "
+                             f"move it away, or publish to an empty folder")
+    written = {rel: sha256_bytes(data) for rel, data in files.items()}
+    for rel, data in files.items():
+        write_atomic(site / rel, data)
+    for rel, digest in owned.items():          # what an earlier publish wrote and this one does not
+        if rel not in written and _digest(site / rel) == digest:
+            (site / rel).unlink()
+    write_atomic(site / SITE_MANIFEST, json.dumps({"files": written}, indent=1, sort_keys=True).encode())
     return site / "index.html"
+
+
+def _owned(site: Path) -> dict[str, str]:
+    """{relative path: sha256} of what the last publish into `site` wrote; {} when there is no sound record."""
+    try:
+        files = json.loads((site / SITE_MANIFEST).read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    return {rel: digest for rel, digest in files.items() if isinstance(digest, str)
+            and re.fullmatch(r"(figures/)?[A-Za-z0-9][A-Za-z0-9._-]*", rel)}     # never a path outside the site
+
+
+def _digest(path: Path) -> str | None:
+    return sha256_file(path) if path.is_file() and not path.is_symlink() else None
 
 
 def copy_figures(figures: dict[str, tuple[Path, str]], fig_dir: Path) -> dict[str, tuple[Path, str]]:

@@ -1,4 +1,9 @@
-"""Writing files so that readers never see half of one, and content digests."""
+"""Writing files so that readers never see half of one, content digests, and sealed cache files.
+
+A sealed file carries the sha256 of its content in a one-line header, so a cache that reuses it can tell a
+truncated or edited file from a sound one and rebuild it instead of passing it on. The seal guards against
+damage and hand edits, not against someone who rewrites the header too (they can edit the sources as well).
+"""
 from __future__ import annotations
 
 import hashlib
@@ -29,6 +34,26 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+SEAL = b"hw5report-sealed sha256="
+
+
+def write_sealed(path: Path, data: bytes) -> None:
+    """Write `data` atomically, behind a header line holding its sha256 (read it back with read_sealed)."""
+    write_atomic(path, SEAL + sha256_bytes(data).encode() + b"\n" + data)
+
+
+def read_sealed(path: Path) -> bytes | None:
+    """The content of a sealed file, or None when it is missing, unreadable, unsealed, truncated or edited."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    header, _, data = raw.partition(b"\n")
+    if not header.startswith(SEAL) or header[len(SEAL):].decode("ascii", "replace") != sha256_bytes(data):
+        return None
+    return data
 
 
 class DigestMemo:

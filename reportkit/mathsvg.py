@@ -14,7 +14,7 @@ from pathlib import Path
 
 import ziamath
 
-from reportkit.files import sha256_bytes, write_atomic
+from reportkit.files import read_sealed, sha256_bytes, write_sealed
 from reportkit.errors import BuildError
 
 SIZE = 16                                   # px per em in ziamath's units; SVGs are sized in em below
@@ -64,21 +64,25 @@ def _draw(tex: str, display: bool) -> str:
 
 
 class MathRenderer:
-    """Renders and caches SVGs by content under `cache_dir`; numbers glyph ids per document."""
+    """Renders and caches SVGs by content under `cache_dir` (sealed files: a damaged one is drawn again and
+    counted in `damaged`); numbers glyph ids per document."""
 
     def __init__(self, cache_dir: Path | None = None):
         self.cache_dir = cache_dir
         self.count = 0
+        self.damaged = 0
 
     def render(self, tex: str, display: bool) -> str:
         tex = tex.strip()
         key = sha256_bytes(f"{ziamath.__version__}|{DRAWING}|{display}|{tex}".encode())[:24]
         cached = self.cache_dir / f"{key}.svg" if self.cache_dir else None
-        if cached is not None and cached.is_file():
-            svg = cached.read_text()
-        else:
+        sealed = read_sealed(cached) if cached is not None else None
+        if sealed is not None:
+            svg = sealed.decode()
+        else:                               # not cached, or damaged/edited: drawn again from the TeX
+            self.damaged += cached is not None and cached.exists()
             svg = _draw(tex, display)
             if cached is not None:
-                write_atomic(cached, svg.encode())
+                write_sealed(cached, svg.encode())
         self.count += 1
         return svg.replace(ID_PREFIX, f"m{self.count}-")

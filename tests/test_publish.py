@@ -22,6 +22,26 @@ def test_site_is_self_contained(smoke_build):
     assert page.count('<svg class="math"') > 20 and 'class="anchor"' in page and 'class="zoom"' in page
 
 
+def test_publish_into_a_folder_of_the_user_keeps_their_files(smoke_build, fixture_root, tmp_path, capsys):
+    from conftest import run_main
+
+    out, www = tmp_path / "out", tmp_path / "www"
+    shutil.copytree(smoke_build[0] / "build" / "cache", out / "build" / "cache")
+    (www / "figures").mkdir(parents=True)
+    (www / "figures" / "holiday.jpg").write_text("the user's photo")
+    (www / "notes.txt").write_text("the user's notes")
+    args = ["--all", "--profile", "smoke", "--data", str(fixture_root), "--out", str(out), "--publish", str(www)]
+    assert run_main(args)[0] == 0
+    assert (www / "figures" / "holiday.jpg").read_text() == "the user's photo"
+    assert (www / "notes.txt").read_text() == "the user's notes" and (www / "index.html").is_file()
+    (www / "index.html").write_text("the user's own page")              # now a file publish did not write
+    capsys.readouterr()
+    assert run_main(args)[0] == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "index.html was not written by this tool" in err
+    assert (www / "index.html").read_text() == "the user's own page"
+
+
 @pytest.fixture(scope="module")
 def browser():
     if CHROMIUM is None:

@@ -56,3 +56,88 @@ def test_figure_numbers_match_between_html_and_pdf(tmp_path):
     assert layout["headings"] == [{"id": "section", "name": "Section"}]
     assert '<a class="zoom" href="../figures/one.png">' in out["html"].read_text()
     assert 'style="width:2.00in"' in out["html"].read_text()        # the figure's natural size (2 in at its dpi)
+
+
+def test_a_damaged_cached_pdf_is_laid_out_again(tmp_path, monkeypatch):
+    layouts = []
+
+    def fake_layout(page, base_url):
+        layouts.append(page)
+        return b"%PDF-1.7 " + page.encode() + b"\n%%EOF", {"pages": 1, "anchors": {}}
+
+    monkeypatch.setattr(document, "html_to_pdf", fake_layout)
+    notices = []
+    first = document.cached_pdf("<p>page</p>", tmp_path, tmp_path / "figures", tmp_path / "pdf", notices.append)
+    assert document.cached_pdf("<p>page</p>", tmp_path, tmp_path / "figures", tmp_path / "pdf", notices.append) == first
+    assert len(layouts) == 1 and notices == []                       # the second came from the cache
+    cached = next((tmp_path / "pdf").glob("*.pdf"))
+    cached.write_bytes(cached.read_bytes()[:-6])                     # truncated, as by a full disk
+    assert document.cached_pdf("<p>page</p>", tmp_path, tmp_path / "figures", tmp_path / "pdf", notices.append) == first
+    assert len(layouts) == 2 and len(notices) == 1 and "damaged" in notices[0] and "\n" not in notices[0]
+
+
+def site_inputs(tmp_path, figure_names=("a.png",)):
+    """A rendered report.html (+ PDF) that uses these figures, as publish receives them."""
+    build, figs = tmp_path / "build", tmp_path / "figures"
+    build.mkdir(exist_ok=True)
+    figs.mkdir(exist_ok=True)
+    for name in figure_names:
+        (figs / name).write_bytes(b"png " + name.encode())
+    (build / "report.html").write_text("".join(f'<img src="../figures/{n}">' for n in figure_names))
+    (build / "report.pdf").write_bytes(b"%PDF")
+    return build / "report.html", figs
+
+
+def test_publish_never_touches_a_file_it_did_not_write(tmp_path):
+    site = tmp_path / "www"
+    (site / "figures").mkdir(parents=True)
+    (site / "notes.txt").write_text("mine")
+    (site / "figures" / "holiday.jpg").write_text("mine too")
+    html, figs = site_inputs(tmp_path)
+    document.publish(html, figs, site)
+    assert (site / "notes.txt").read_text() == "mine" and (site / "figures" / "holiday.jpg").read_text() == "mine too"
+    assert (site / "figures" / "a.png").is_file() and (site / "index.html").is_file()
+    html, figs = site_inputs(tmp_path, ("b.png",))                   # a later build drops a.png
+    document.publish(html, figs, site)
+    assert not (site / "figures" / "a.png").exists()                 # its own stale figure goes
+    assert (site / "figures" / "holiday.jpg").read_text() == "mine too"
+
+
+@pytest.mark.parametrize("theirs", ["index.html", "report.pdf", "figures/a.png"])
+def test_publish_refuses_to_overwrite_a_file_it_did_not_write(tmp_path, theirs):
+    site = tmp_path / "www"
+    (site / theirs).parent.mkdir(parents=True, exist_ok=True)
+    (site / theirs).write_text("the user's own")
+    html, figs = site_inputs(tmp_path)
+    with pytest.raises(BuildError, match="was not written by this tool") as error:
+        document.publish(html, figs, site)
+    assert "\n" not in str(error.value) and theirs.split("/")[-1] in str(error.value)
+    assert (site / theirs).read_text() == "the user's own"
+    assert [str(p.relative_to(site)) for p in site.rglob("*") if p.is_file()] == [theirs]     # nothing written
+
+
+def test_publish_refuses_a_file_changed_since_it_wrote_it_and_follows_no_link_out(tmp_path):
+    site = tmp_path / "www"
+    html, figs = site_inputs(tmp_path)
+    document.publish(html, figs, site)
+    (site / "index.html").write_text("edited by hand")
+    with pytest.raises(BuildError, match="changed since"):
+        document.publish(html, figs, site)
+    assert (site / "index.html").read_text() == "edited by hand"
+    other = tmp_path / "other"
+    other.mkdir()
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "figures").symlink_to(other)
+    with pytest.raises(BuildError, match="leads outside"):
+        document.publish(html, figs, linked)
+    assert list(other.iterdir()) == []
+
+
+def test_publish_into_its_own_folder_replaces_what_is_there(tmp_path):
+    site = tmp_path / "build" / "site"
+    (site / "figures").mkdir(parents=True)
+    (site / "index.html").write_text("from an older version")
+    html, figs = site_inputs(tmp_path)
+    document.publish(html, figs, site, own_folder=True)
+    assert (site / "index.html").read_text().startswith('<img src="figures/a.png"')

@@ -20,3 +20,16 @@ def test_svg_carries_its_tex_and_fresh_glyph_ids(tmp_path):
 def test_bad_math_fails_the_build(tex, message):
     with pytest.raises(BuildError, match=message):
         MathRenderer().render(tex, display=False)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda f: f.write_bytes(f.read_bytes().replace(b"</svg>", b"<script>alert(1)</script></svg>")),
+    lambda f: f.write_bytes(f.read_bytes()[:200]),
+    lambda f: f.write_bytes(f.read_bytes().split(b"\n", 1)[1]),        # the bare SVG, without its seal
+], ids=["script-appended", "truncated", "unsealed"])
+def test_a_damaged_cached_drawing_is_drawn_again(tmp_path, damage):
+    clean = MathRenderer(tmp_path).render("a^2 + b^2", display=True)
+    damage(next(tmp_path.glob("*.svg")))
+    renderer = MathRenderer(tmp_path)
+    assert renderer.render("a^2 + b^2", display=True) == clean and renderer.damaged == 1
+    assert MathRenderer(tmp_path).render("a^2 + b^2", display=True) == clean        # and sound again

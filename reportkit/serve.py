@@ -7,15 +7,19 @@ in the terminal; the server keeps running and recovers on the next good save.
 from __future__ import annotations
 
 import html
+import mimetypes
 import queue
 import sys
 import threading
 import time
+import urllib.parse
 import webbrowser
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
+
+from reportkit.errors import ConfigError
 
 RELOAD = ('<script>new EventSource("/__reload").onmessage = function () { location.reload(); };</script>')
 WATCHED = (".py", ".j2", ".css")
@@ -34,47 +38,75 @@ class State:
             self.changed.notify_all()
 
 
-class Handler(SimpleHTTPRequestHandler):
-    def __init__(self, *args, state: State, **kwargs):
-        self.state = state
+class Handler(BaseHTTPRequestHandler):
+    """GET and HEAD of the files inside the site folder, nothing else: a path that resolves outside it (`..`,
+    a link), a folder without index.html, or a request for another Host (DNS rebinding) is refused."""
+
+    server_version = "hw5report-serve"
+
+    def __init__(self, *args, state: State, site: Path, **kwargs):
+        self.state, self.site = state, site.resolve()
         super().__init__(*args, **kwargs)
 
     def log_message(self, format, *args):          # noqa: A002 - the base class's name
         pass                                       # the terminal shows rebuilds, not every request
 
     def do_GET(self):                              # noqa: N802 - the base class's name
-        path = self.path.split("?")[0]
-        if path == "/__reload":
-            return self.events()
-        if path in ("/", "/index.html") or path.endswith(".html"):
-            return self.page(path)
-        return super().do_GET()
+        self.respond(with_body=True)
 
-    def page(self, path: str) -> None:
-        if self.state.error:
-            body = (f"<!DOCTYPE html><meta charset='utf-8'><title>build error</title><body style='font: 14px "
-                    f"sans-serif; padding: 2em'><h1 style='color:#b00020'>The last rebuild failed</h1><pre "
-                    f"style='white-space: pre-wrap'>{html.escape(self.state.error)}</pre><p>Fix it and save; "
-                    f"this page reloads.</p>{RELOAD}</body>")
+    def do_HEAD(self):                             # noqa: N802
+        self.respond(with_body=False)
+
+    def respond(self, with_body: bool) -> None:
+        port = self.server.server_address[1]
+        if (self.headers.get("Host") or "").lower() not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return self.send_error(403, "unknown Host; open http://127.0.0.1:%d/" % port)
+        if urllib.parse.urlsplit(self.path).path == "/__reload":
+            return self.events(with_body)
+        file = self.target()
+        if file is None:
+            return self.send_error(404)
+        if file.suffix == ".html":
+            data = self.page(file).encode()
+            kind = "text/html; charset=utf-8"
         else:
-            file = Path(self.directory) / (path.lstrip("/") or "index.html")
-            if not file.is_file():
-                return self.send_error(404)
-            body = file.read_text().replace("</body>", RELOAD + "</body>", 1)
-        data = body.encode()
+            data = file.read_bytes()
+            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", kind)
         self.send_header("Cache-Control", "no-store")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if with_body:
+            self.wfile.write(data)
 
-    def events(self) -> None:
+    def target(self) -> Path | None:
+        """The file a request names, if it is a file inside the site (a folder means its index.html)."""
+        try:
+            rel = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path, errors="strict").lstrip("/")
+            file = (self.site / rel).resolve()
+            if file.is_dir():
+                file = file / "index.html"
+            return file if file.is_relative_to(self.site) and file.is_file() else None
+        except (UnicodeDecodeError, OSError, ValueError):      # not UTF-8, a NUL, a name too long
+            return None
+
+    def page(self, file: Path) -> str:
+        if self.state.error:
+            return (f"<!DOCTYPE html><meta charset='utf-8'><title>build error</title><body style='font: 14px "
+                    f"sans-serif; padding: 2em'><h1 style='color:#b00020'>The last rebuild failed</h1><pre "
+                    f"style='white-space: pre-wrap'>{html.escape(self.state.error)}</pre><p>Fix it and save; "
+                    f"this page reloads.</p>{RELOAD}</body>")
+        return file.read_text(errors="replace").replace("</body>", RELOAD + "</body>", 1)
+
+    def events(self, with_body: bool) -> None:
         """One message per rebuild, for as long as the page is open."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
+        if not with_body:
+            return
         seen = self.state.version
         try:
             while True:
@@ -92,10 +124,27 @@ class Handler(SimpleHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    say: Callable[[str], None] = print
+
     def handle_error(self, request, client_address):
-        """A browser that closes a page mid-response is normal while previewing; anything else is printed."""
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
+        """A browser that closes a page mid-response is normal while previewing; anything else is one line."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, (BrokenPipeError, ConnectionResetError)):
+            self.say(f"serve: a request failed ({type(error).__name__}: {error})")
+
+
+def open_server(site: Path, state: State, port: int, say: Callable[[str], None]) -> Server:
+    """Bind 127.0.0.1:port (0: any free port), or a one-line ConfigError for a bad or busy port."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port}: give a port from 1 to 65535 (0 picks a free one)")
+    try:
+        server = Server(("127.0.0.1", port), partial(Handler, state=state, site=site))
+    except OSError as e:
+        raise ConfigError(f"cannot serve on 127.0.0.1:{port} ({e.strerror or e}); pass another --port "
+                          "(0 picks a free one)") from None
+    server.say = say
+    return server
 
 
 def relevant(changes) -> bool:
@@ -123,6 +172,8 @@ def serve(site: Path, rebuild: Callable[[], None], watch: list[Path], port: int,
     import watchfiles
 
     state = State()
+    site.mkdir(parents=True, exist_ok=True)
+    server = open_server(site, state, port, say)      # a busy port is said before minutes of building
     changes: queue.Queue = queue.Queue()
     stop = threading.Event()
 
@@ -132,11 +183,8 @@ def serve(site: Path, rebuild: Callable[[], None], watch: list[Path], port: int,
 
     # Watch before the first build, so a save made while it runs, or just after "serving", is not missed.
     threading.Thread(target=watcher, daemon=True).start()
-    site.mkdir(parents=True, exist_ok=True)
     attempt = partial(rebuild_once, rebuild, state, say, errors)
     attempt()
-    server = Server(("127.0.0.1", port), partial(Handler, state=state, directory=str(site)))
-    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     say(f"serving {site} at {url} (Ctrl-C stops)")

@@ -7,6 +7,8 @@ import platform
 import subprocess
 from pathlib import Path
 
+from reportkit.templating import Plain
+
 
 def git_sha(root: Path) -> str:
     """Short SHA of HEAD, "-dirty" when tracked files changed; "unknown" outside git."""
@@ -30,18 +32,20 @@ def metadata(project, opts, entries: dict, status: dict, data_root: Path | None)
         versions.update(e.manifest["inputs"]["libraries"])
     parts = {pid: {**st, "run_seconds": entries[pid].manifest["seconds"] if pid in entries else None}
              for pid, st in status.items()}
+    author = opts.author or project.meta.get("author")
+    andrew_id = opts.andrew_id or project.meta.get("andrew_id")
     return {
-        **project.meta,
-        "author": opts.author or project.meta.get("author") or None,       # None: the title page says so
-        "andrew_id": opts.andrew_id or project.meta.get("andrew_id") or None,
+        **{k: Plain(v) if isinstance(v, str) else v for k, v in project.meta.items()},    # pyproject's words
+        "author": Plain(author) if author else None,        # None: the title page says so
+        "andrew_id": Plain(andrew_id) if andrew_id else None,
         "paper": project.meta.get("paper", "letter"),
         "date": date,
         "profile": opts.profile,
         "seed": opts.seed,
         "device": opts.device,
         "git": git_sha(project.root),
-        "data_root": str(data_root) if data_root else None,
-        "data_source": project.describe_data(data_root),
+        "data_root": Plain(data_root) if data_root else None,
+        "data_source": Plain(project.describe_data(data_root)),
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "versions": dict(sorted(versions.items())),

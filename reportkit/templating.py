@@ -2,10 +2,16 @@
 
 Templates hold words and derivations; every measured number reaches them through the context. Keep static
 LaTeX free of `{{` and `{#` (Jinja would eat them) or put it inside `{% raw %}`.
+
+A value that comes from a user or a file (a name, a path, a pyproject field) is a `Plain` string and is printed
+as literal text wherever it lands: HTML templates (`*.html.j2`) escape every value for HTML; Markdown templates
+escape `Plain` values for Markdown, math and HTML at once, so `<script>`, `*`, `$` or `[x](y)` print as typed.
 """
 from __future__ import annotations
 
+import html
 import math
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -17,6 +23,26 @@ from reportkit.errors import BuildError
 
 
 NBSP = "\u00a0"             # keeps a number and its unit on one line, in tables especially
+# Characters Python-Markdown (with arithmatex's $ and the tables' |) reads as syntax unless backslash-escaped;
+# not ( and ): `\(` opens math for arithmatex, and a bracket escaped is already no link.
+MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]#+\-.!$|])")
+
+
+class Plain(str):
+    """A value from a user or a file, printed as literal text by every template (see the module docstring)."""
+
+
+def markdown_text(value: str) -> str:
+    """Literal text inside Markdown: HTML special characters as entities, Markdown and math syntax escaped."""
+    return MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(value, quote=False)).replace("\n", " ")
+
+
+@jinja2.pass_eval_context
+def _finalize(eval_ctx, value: Any) -> Any:
+    """Every `{{ }}` output: Plain values in Markdown templates become literal text (HTML ones autoescape)."""
+    if isinstance(value, Plain) and not eval_ctx.autoescape:
+        return markdown_text(value)
+    return value
 
 
 def pct(value: float, digits: int = 1) -> str:
@@ -63,7 +89,8 @@ class Templates:
             loader=jinja2.FileSystemLoader(folder),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
-            autoescape=False,                # output is Markdown, escaped by the Markdown stage
+            autoescape=jinja2.select_autoescape(["html.j2"], default_for_string=False, default=False),
+            finalize=_finalize,
         )
         self.env.filters.update(pct=pct, num=num, sci=sci, unit=unit)
         self.env.globals.update(globals_ or {})

@@ -2,7 +2,7 @@
 import pytest
 
 from reportkit.errors import BuildError
-from reportkit.templating import Templates, num, pct, sci, unit
+from reportkit.templating import Plain, Templates, num, pct, sci, unit
 
 
 def test_strict_undefined_names_template_and_line(tmp_path):
@@ -23,3 +23,33 @@ def test_template_syntax_error_names_template_and_line(tmp_path):
 ])
 def test_number_filters(fn, args, expected):
     assert fn(*args) == expected
+
+
+HOSTILE = ['<script>alert(1)</script>', 'Tom & Jerry <TJ>', '" onload="x', '*bold* _it_ [a](http://x) `c` # h',
+           '$x^2$ and \\(y\\)', '/data/a|b/c\nd', '<!-- -->']
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_plain_value_prints_as_typed_in_markdown(tmp_path, value):
+    import re
+
+    from reportkit.document import markdown_to_html
+    from reportkit.mathsvg import MathRenderer
+
+    (tmp_path / "t.md.j2").write_text("Name: {{ who }}. Also {{ who ~ '' }} is not Plain.\n")
+    text = Templates(tmp_path).render("t.md.j2", who=Plain(value))
+    html = markdown_to_html(text.split(" Also")[0], MathRenderer())[0]
+    assert "<svg" not in html and "<script" not in html and "<strong" not in html and "<em" not in html
+    shown = re.sub(r"<[^>]+>", "", html)
+    import html as html_lib
+    assert html_lib.unescape(shown) == f"Name: {value.replace(chr(10), ' ')}."
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_every_value_is_escaped_in_an_html_template(tmp_path, value):
+    from markupsafe import Markup
+
+    (tmp_path / "page.html.j2").write_text('<meta content="{{ who }}"><p>{{ who }}</p>{{ body }}')
+    page = Templates(tmp_path).render("page.html.j2", who=value, body=Markup("<main>ours</main>"))
+    assert "<script" not in page and "<TJ>" not in page and 'content="" onload' not in page
+    assert page.endswith("<main>ours</main>")                 # what the build made itself stays markup

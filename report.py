@@ -15,13 +15,15 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
 import tomllib
 from pathlib import Path
 
 from hw5.errors import ConfigError as LibraryConfigError
 from hw5.errors import DataError as LibraryDataError
-from reportkit.errors import ConfigError, ReportError
+from reportkit.errors import BuildError, ConfigError, ReportError
+from reportkit.files import write_atomic
 from reportkit.pipeline import Options, Project, build, ensure, explain_parts, list_parts
 
 ROOT = Path(__file__).resolve().parent
@@ -37,6 +39,7 @@ SECTION_MODULES = (                       # the order of the writeup
 COMMANDS = ("build", "list", "explain", "run", "ocr", "submit", "serve")
 MAX_PDF_BYTES = 10 * 2 ** 20              # Gradescope's limit
 OCR_MODELS = {"mlp": ("q3.train", "q3_weights"), "cnn": ("q6_1.nist_cnn", "q6_cnn_nist36")}
+ANDREW_ID = re.compile(r"[a-z][a-z0-9]{1,15}")      # CMU's shape: lower-case letters and digits
 
 
 def project() -> Project:
@@ -46,28 +49,50 @@ def project() -> Project:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("tool", {}).get("hw5report", {})
     if meta.get("paper", "letter") not in ("letter", "a4"):
         raise ConfigError(f"pyproject.toml [tool.hw5report] paper = {meta['paper']!r}: use \"letter\" or \"a4\"")
+    check_andrew_id(meta.get("andrew_id"), "pyproject.toml [tool.hw5report] andrew_id =")
     return Project(root=ROOT, sections=tuple(importlib.import_module(m).SECTION for m in SECTION_MODULES),
                    code_packages=("hw5", "experiments"), find_data_root=lambda cli: resolve_data_root(cli, ROOT),
                    describe_data=describe_source, meta=meta)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (the usage block is for --help)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def bounded_int(low: int, high: int, what: str):
+    """An argparse type: an integer in [low, high], else a one-line error saying what to give."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what} ({low} to {high})")
+        return value
+    return parse
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--profile", choices=["full", "smoke"], default="full",
                         help="full: the real writeup; smoke: tiny slices in seconds, stamped on every page")
-    common.add_argument("--seed", type=int, default=0, help="seed of every random generator (default 0)")
+    common.add_argument("--seed", type=bounded_int(0, 2 ** 32 - 1, "a seed"), default=0,
+                        help="seed of every random generator (default 0)")
     common.add_argument("--device", default="cpu", help="torch device of the Q6 parts: cpu, cuda, cuda:N")
     common.add_argument("--data", metavar="DIR", help="data root (else $HW5_DATA, ./hw5data, ../shared/hw5data)")
     common.add_argument("--out", metavar="DIR", type=Path, default=ROOT,
                         help="where build/ and figures/ go (default: the project)")
-    common.add_argument("--jobs", type=int, default=1, metavar="N",
+    common.add_argument("--jobs", type=bounded_int(1, 256, "a number of worker processes"), default=1, metavar="N",
                         help="run parts side by side in N local worker processes (Dask; default 1: in this process)")
     common.add_argument("--scheduler", metavar="ADDRESS",
                         help="run parts on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (see README)")
-    who = argparse.ArgumentParser(add_help=False)
+    who = Parser(add_help=False)
     who.add_argument("--author", help="your name on the title page (default: pyproject [tool.hw5report] author)")
     who.add_argument("--andrew-id", help="your Andrew ID on the title page (default: [tool.hw5report] andrew_id)")
-    parser = argparse.ArgumentParser(prog="report.py", description=__doc__.splitlines()[0])
+    parser = Parser(prog="report.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     b = commands.add_parser("build", parents=[common, who], help="run what is not cached and render (the default)")
@@ -90,7 +115,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     run.add_argument("question", metavar="SECTION", help="a section id: q1 ... q6_2")
     srv = commands.add_parser("serve", parents=[common, who],
                               help="a live preview on 127.0.0.1: rebuild on every save, reload the page")
-    srv.add_argument("--port", type=int, default=8000, help="default 8000; 0 picks a free one")
+    srv.add_argument("--port", type=bounded_int(0, 65535, "a port"), default=8000,
+                     help="default 8000; 0 picks a free one")
     srv.add_argument("--open", action="store_true", help="open the page in a browser")
     srv.add_argument("--pdf", action="store_true", help="also rebuild the PDF on every save (slower)")
     commands.add_parser("submit", parents=[common, who],
@@ -107,9 +133,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def options(args: argparse.Namespace) -> Options:
+    check_andrew_id(getattr(args, "andrew_id", None), "--andrew-id")
     opts = Options(targets=getattr(args, "section", []), force=getattr(args, "force", False), profile=args.profile,
                    pdf=getattr(args, "pdf", True), jobs=args.jobs, scheduler=args.scheduler,
-                   seed=args.seed, device=args.device, data=args.data, out=args.out.resolve(),
+                   seed=args.seed, device=normalise_device(args.device), data=args.data, out=args.out.resolve(),
                    author=getattr(args, "author", None), andrew_id=getattr(args, "andrew_id", None),
                    skip_missing=getattr(args, "skip_missing", False),
                    progress=sys.stderr.isatty() and not os.environ.get("CI"))
@@ -118,17 +145,23 @@ def options(args: argparse.Namespace) -> Options:
     return opts
 
 
-def check_jobs(args: argparse.Namespace) -> None:
-    if args.jobs < 1:
-        raise ConfigError(f"--jobs {args.jobs}: give a number of worker processes, 1 or more")
+def check_andrew_id(andrew_id: str | None, where: str) -> None:
+    """An Andrew ID names the hand-in files: only CMU's shape, so it can never be a path or markup."""
+    if andrew_id is not None and not ANDREW_ID.fullmatch(andrew_id):
+        raise ConfigError(f"{where} {andrew_id[:40]!r} is not an Andrew ID: 2 to 16 lower-case letters and digits, "
+                          "starting with a letter (e.g. alovelace)")
 
 
-def check_device(name: str) -> None:
-    """Refuse a device torch cannot use before anything runs (torch is imported only for a non-CPU device)."""
-    if name != "cpu":
-        from hw5.pytorch.train import pick_device
+def normalise_device(name: str) -> str:
+    """The device as it enters part keys, refused before anything runs if torch cannot use it: cpu:N is cpu
+    and cuda:0 is cuda (the same computation), so neither retrains anything (torch is imported only for a GPU)."""
+    device = name.strip().lower()
+    if re.fullmatch(r"cpu(:\d+)?", device):
+        return "cpu"
+    from hw5.pytorch.train import pick_device
 
-        pick_device(name)
+    picked = pick_device(device)
+    return "cuda" if picked.type == "cuda" and (picked.index or 0) == 0 else str(picked)
 
 
 def numbers(metrics: dict) -> dict:
@@ -156,9 +189,27 @@ def run_question(args: argparse.Namespace, opts: Options) -> int:
     return 0
 
 
+def check_pdf(pdf: Path, pages: int) -> None:
+    """The PDF handed in opens, has the pages the page map was read from, and embeds every font (poppler)."""
+    import shutil
+    import subprocess
+
+    if not (shutil.which("pdfinfo") and shutil.which("pdffonts")):
+        raise ConfigError("pdfinfo/pdffonts not found: install poppler-utils (make setup does) to check the hand-in PDF")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
+    found = re.search(r"^Pages:\s+(\d+)$", info.stdout, re.M)
+    if info.returncode != 0 or not found:
+        raise BuildError(f"{pdf} does not open as a PDF ({(info.stderr.strip().splitlines() or ['pdfinfo failed'])[-1]}); "
+                         "rebuild it: python report.py --all")
+    if int(found.group(1)) != pages:
+        raise BuildError(f"{pdf} has {found.group(1)} pages but its page map was read from {pages}; rebuild it")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True)
+    if fonts.returncode != 0 or any(line.split()[-5] != "yes" for line in fonts.stdout.splitlines()[2:]):
+        raise ConfigError(f"{pdf} has fonts that are not embedded; check pdffonts")
+
+
 def submit(args: argparse.Namespace, opts: Options) -> int:
     """Refuse what cannot be handed in, then write <id>.pdf, <id>.zip and <id>-pages.json."""
-    import shutil
     import subprocess
 
     from reportkit.pagemap import page_ranges
@@ -183,19 +234,20 @@ def submit(args: argparse.Namespace, opts: Options) -> int:
               + "\n  ".join(changed.strip().splitlines()), file=sys.stderr)
     opts.pdf = True
     outputs = build(proj, opts, warn=lambda m: print(m, file=sys.stderr))
-    size = outputs["pdf"].stat().st_size
+    data = outputs["pdf"].read_bytes()
+    size = len(data)
     if size > MAX_PDF_BYTES:
         raise ConfigError(f"{outputs['pdf']} is {size / 2 ** 20:.1f} MiB, over Gradescope's 10 MiB")
-    if shutil.which("pdffonts"):
-        fonts = subprocess.run(["pdffonts", str(outputs["pdf"])], capture_output=True, text=True).stdout.splitlines()
-        if any(line.split()[-5] != "yes" for line in fonts[2:]):
-            raise ConfigError(f"{outputs['pdf']} has fonts that are not embedded; check pdffonts")
     dest = opts.build_dir / "submission"
-    dest.mkdir(parents=True, exist_ok=True)
     pdf = dest / f"{opts.andrew_id}.pdf"
-    shutil.copyfile(outputs["pdf"], pdf)
+    write_atomic(pdf, data)
+    try:                                       # the file handed in is the one checked
+        check_pdf(pdf, json.loads(outputs["pages"].read_text())["pages"])
+    except ReportError:
+        pdf.unlink()
+        raise
     pages = page_ranges(outputs["pages"], {s.title.split(" ")[0]: s.title for s in proj.sections})
-    (dest / f"{opts.andrew_id}-pages.json").write_text(json.dumps(pages, indent=1) + "\n")
+    write_atomic(dest / f"{opts.andrew_id}-pages.json", (json.dumps(pages, indent=1) + "\n").encode())
     names = write_zip(ROOT, dest / f"{opts.andrew_id}.zip", pdf.name, git_sha(ROOT))
     print("question  pages")
     for label, numbers_ in pages.items():
@@ -228,11 +280,13 @@ def ocr(args: argparse.Namespace, opts: Options) -> int:
     """Print the lines read from each image, training the chosen network first if it is not cached."""
     from hw5 import mlp
     from hw5.ocr import read_image, recognise
+    from hw5.ocr.image import check_image
 
     def say(msg):
         print(msg, file=sys.stderr)          # progress to stderr; the text alone goes to stdout
     try:
-        images = {path: read_image(path) for path in args.images}
+        for path in args.images:             # every header first (cheap), so a bad file fails before training
+            check_image(path)
     except ValueError as e:
         say(f"error: {e}")
         return 2
@@ -253,14 +307,18 @@ def ocr(args: argparse.Namespace, opts: Options) -> int:
         say(f"error: cannot load the {args.model} weights {path} ({type(e).__name__}: {e}); rebuild them with "
             f"python report.py --section {part}")
         return 2
-    results = {p: recognise(image, classify)[0] for p, image in images.items()}
+    results = {}
+    for i, p in enumerate(args.images):      # one page decoded at a time: memory stays that of one page
+        try:
+            results[p] = recognise(read_image(p), classify)[0]
+        except ValueError as e:              # changed since its header was read
+            say(f"error: {e}")
+            return 2
+        if not args.json:
+            print((("\n" if i else "") + f"== {p} ==\n" if len(args.images) > 1 else "") + "\n".join(results[p]),
+                  flush=True)
     if args.json:
         print(json.dumps(results, indent=1))
-    else:
-        for i, (p, lines) in enumerate(results.items()):
-            if len(results) > 1:
-                print(("\n" if i else "") + f"== {p} ==")
-            print("\n".join(lines))
     return 0
 
 
@@ -270,8 +328,6 @@ def main(argv: list[str] | None = None) -> int:
     def warn(msg):
         print(msg, file=sys.stderr)
     try:
-        check_device(args.device)
-        check_jobs(args)
         opts = options(args)
         if args.command == "list":
             list_parts(project(), opts, warn=warn, keys=args.keys)
@@ -286,8 +342,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "serve":
             return serve_command(args, opts)
         else:
-            outputs = build(project(), opts, warn=warn)
+            proj = project()
+            outputs = build(proj, opts, warn=warn)
             print("wrote " + ", ".join(str(p) for p in outputs.values()))
+            if not (opts.author or proj.meta.get("author")) or not (opts.andrew_id or proj.meta.get("andrew_id")):
+                print("note: the title page has no name or no Andrew ID: pass --author and --andrew-id, or set "
+                      "author and andrew_id in pyproject.toml [tool.hw5report]")
     except ReportError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code

@@ -20,7 +20,9 @@ from reportkit.codekey import CodeIndex
 from reportkit.execute import Task, execute
 from reportkit.errors import BuildError, ConfigError, DataError
 from reportkit.files import DigestMemo, sha256_bytes, write_atomic
+from reportkit.lock import output_lock
 from reportkit.section import Part, Section, Upstream
+from reportkit.templating import Plain
 
 CACHE_FORMAT = 2          # bump when the meaning of a cached entry changes
 
@@ -211,8 +213,10 @@ def run_part(p: Planned, opts: Options, entries: dict[str, Entry], cache: Cache)
     return cache.store(p.id, p.key, p.inputs, lambda out_dir: execute(task, out_dir))
 
 
-def run_planned(planned: list[Planned], running: list[Planned], opts: Options, say, warn) -> tuple[dict, dict]:
-    """Run `running` in order (the others come from the cache); returns (entries, status) by part id."""
+def run_planned(planned: list[Planned], running: list[Planned], opts: Options, say, warn,
+                shown: set[str] | None = None) -> tuple[dict, dict]:
+    """Run `running` in order (the others come from the cache); returns (entries, status) by part id.
+    Cached parts are listed as such, those in `shown` only when it is given."""
     cache = Cache(opts.build_dir / "cache" / "parts", warn)
     if not opts.skip_missing:       # fail before spending minutes on the parts that can run
         for p in running:
@@ -243,7 +247,7 @@ def run_planned(planned: list[Planned], running: list[Planned], opts: Options, s
         status[p.id] = {"status": "ran", "seconds": round(time.perf_counter() - start, 3)}
         say(f"{p.id:18s} ran     {status[p.id]['seconds']:.1f} s")
     for p in planned:
-        if status[p.id]["status"] == "cached":
+        if status[p.id]["status"] == "cached" and (shown is None or p.id in shown):
             say(f"{p.id:18s} cached")
     return entries, status
 
@@ -260,23 +264,26 @@ def remaining(seconds: float) -> str:
 
 def ensure(project: Project, opts: Options, ids: list[str], say=print, warn=print) -> dict[str, Entry]:
     """The entries of these parts, running them (and what they read) first if they are not cached. No render."""
-    planned = plan(project, opts, warn)
-    by_id = {p.id: p for p in planned}
-    needed, todo = set(), list(ids)
-    while todo:
-        pid = todo.pop()
-        if pid not in needed and by_id[pid].entry is None:
-            needed.add(pid)
-            todo += list(by_id[pid].reads.values())
-    entries, _ = run_planned(planned, [p for p in planned if p.id in needed], opts, say, warn)
+    with output_lock(opts.build_dir, warn):
+        planned = plan(project, opts, warn)
+        by_id = {p.id: p for p in planned}
+        reached, todo = set(), list(ids)           # these parts and every part they read, cached or not
+        while todo:
+            pid = todo.pop()
+            if pid not in reached:
+                reached.add(pid)
+                todo += list(by_id[pid].reads.values())
+        needed = [p for p in planned if p.id in reached and p.entry is None]
+        entries, _ = run_planned(planned, needed, opts, say, warn, shown=reached)
     return {pid: entries[pid] for pid in ids}
 
 
 def build(project: Project, opts: Options, say=print, warn=print) -> dict[str, Path]:
     """Run what must run, then render report.html, report.pdf and results.json from the cache."""
-    planned = plan(project, opts, warn)
-    entries, status = run_planned(planned, to_run(planned, opts), opts, say, warn)
-    return render(project, planned, entries, status, opts)
+    with output_lock(opts.build_dir, warn):
+        planned = plan(project, opts, warn)
+        entries, status = run_planned(planned, to_run(planned, opts), opts, say, warn)
+        return render(project, planned, entries, status, opts, warn)
 
 
 # ---------------------------------------------------------------- rendering
@@ -295,20 +302,20 @@ def section_results(section: Section, planned: list[Planned], entries: dict[str,
     return {**out, "config": config}
 
 
-def section_note(section: Section, planned: list[Planned], status: dict) -> str:
-    """What the writeup says in place of a section that was not built."""
+def section_note(section: Section, planned: list[Planned], status: dict) -> Plain:
+    """What the writeup says in place of a section that was not built (its paths print as typed)."""
     mine = [p for p in planned if p.section is section]
     skipped = [p for p in mine if status[p.id]["status"] == "skipped"]
     if skipped:
-        return f"skipped at the user's request (--skip-missing): {skipped[0].problem}"
+        return Plain(f"skipped at the user's request (--skip-missing): {skipped[0].problem}")
     problem = next((p.problem for p in mine if p.problem), None)
     if problem:
-        return f"not built: {problem}"
-    return f"not built yet: run `python report.py --section {section.id}`"
+        return Plain(f"not built: {problem}")
+    return Plain(f"not built yet: run python report.py --section {section.id}")
 
 
 def render(project: Project, planned: list[Planned], entries: dict[str, Entry], status: dict,
-           opts: Options) -> dict[str, Path]:
+           opts: Options, warn=print) -> dict[str, Path]:
     from reportkit import document          # Markdown, math and WeasyPrint: only when something is rendered
 
     build_dir, fig_dir = opts.build_dir, opts.out / "figures"
@@ -333,12 +340,14 @@ def render(project: Project, planned: list[Planned], entries: dict[str, Entry], 
         if any(s.part_id(p) in entries for p in s.parts):
             results[s.id] = section_results(s, planned, entries)
     doc = document.DocumentInput(sections, results, figures, meta, project.root)
-    outputs = document.build(doc, project.templates, build_dir, fig_dir, build_dir / "cache" / "math", pdf=opts.pdf)
+    outputs = document.build(doc, project.templates, build_dir, fig_dir, build_dir / "cache" / "math", pdf=opts.pdf,
+                             warn=warn)
     write_atomic(build_dir / "results.json", json.dumps({"meta": meta, **results}, indent=1).encode())
     outputs["results"] = build_dir / "results.json"
     if opts.publish is not None:
         try:
-            outputs["site"] = document.publish(outputs["html"], fig_dir, opts.publish)
+            own = opts.publish.resolve().is_relative_to(build_dir.resolve())     # build/site, build/serve
+            outputs["site"] = document.publish(outputs["html"], fig_dir, opts.publish, own_folder=own)
         except OSError as e:
             raise BuildError(f"cannot publish to {opts.publish} ({e.strerror}); pick a writable DIR") from e
     return outputs

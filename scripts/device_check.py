@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from report import check_device, numbers, project  # noqa: E402
+from report import normalise_device, numbers, project  # noqa: E402
 from reportkit.pipeline import Options, ensure  # noqa: E402
 
 
@@ -26,17 +26,17 @@ def main() -> int:
     parser.add_argument("--profile", default="smoke", choices=["smoke", "full"])
     parser.add_argument("--out", type=Path, help="where the cache goes (default: a new temp dir)")
     args = parser.parse_args()
-    check_device(args.device)
+    device = normalise_device(args.device)
     proj = project()
     ids = args.parts or [s.part_id(p) for s in proj.sections for p in s.parts if p.torch]
     out = args.out or Path(tempfile.mkdtemp(prefix="device-check-"))
-    opts = Options(profile=args.profile, device=args.device, data=str(args.data.resolve()), out=out)
+    opts = Options(profile=args.profile, device=device, data=str(args.data.resolve()), out=out)
     start = time.perf_counter()
     entries = ensure(proj, opts, ids, say=lambda m: print(m, file=sys.stderr))
     for pid, entry in entries.items():
-        print(json.dumps({"part": pid, "device": args.device, "seconds": entry.manifest["seconds"],
+        print(json.dumps({"part": pid, "device": device, "seconds": entry.manifest["seconds"],
                           "metrics": numbers(entry.metrics)}))
-    print(json.dumps({"parts": len(ids), "device": args.device, "profile": args.profile,
+    print(json.dumps({"parts": len(ids), "device": device, "profile": args.profile,
                       "seconds": round(time.perf_counter() - start, 1), "out": str(out)}))
     return 0
 

@@ -230,3 +230,16 @@ def make_fixture_root(path: Path) -> Path:
     write_flowers(root)
     write_weights(root)
     return root
+
+
+def png_header(path, width, height, mode=(1, 0)):
+    """A PNG that announces width x height pixels in its header, with no pixels: a decompression bomb's shape
+    (mode: bit depth and colour type; (8, 6) is 8-bit RGBA)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, *mode, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    return path

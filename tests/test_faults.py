@@ -1,6 +1,8 @@
 """Faults and bad input: each fails with a clear one-line error and leaves nothing half-written; damaged cache
 entries are rebuilt."""
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -52,6 +54,56 @@ def test_a_damaged_entry_is_noticed_and_its_part_rerun(smoke_build, fixture_root
     notices = [line for line in err.splitlines() if "damaged" in line]
     assert len(notices) == 1 and "q2.figures" in notices[0]
     assert [line.split()[0] for line in stdout.splitlines() if " ran " in line] == ["q2.figures"]
+
+
+def copy_of_build(smoke_build, dest):
+    """A folder of its own with the smoke build's cache: what the test damages stays its own."""
+    shutil.copytree(smoke_build[0] / "build" / "cache", dest / "build" / "cache")
+    return dest
+
+
+def test_a_forged_metric_is_not_rendered(smoke_build, fixture_root, tmp_path, capsys):
+    out = copy_of_build(smoke_build, tmp_path)
+    manifest = next((out / "build" / "cache" / "parts" / "q3" / "train").glob("*/manifest.json"))
+    true = json.loads(manifest.read_text())["metrics"]["test_accuracy"]
+    manifest.write_text(manifest.read_text().replace(json.dumps(true), "0.9912"))
+    capsys.readouterr()
+    code, stdout = smoke(out, fixture_root, "--all")
+    err = capsys.readouterr().err
+    assert code == 0 and "q3.train entry" in err and "was edited" in err
+    assert re.search(r"^q3\.train\s+ran", stdout, re.M)
+    results = json.loads((out / "build" / "results.json").read_text())
+    assert results["q3"]["test_accuracy"] == true != 0.9912
+
+
+def test_a_truncated_cached_pdf_is_laid_out_again(smoke_build, fixture_root, tmp_path, capsys):
+    out = copy_of_build(smoke_build, tmp_path)
+    shutil.copytree(smoke_build[0] / "build" / "cache" / "pdf", out / "build" / "cache" / "pdf", dirs_exist_ok=True)
+    assert smoke(out, fixture_root, "--all")[0] == 0
+    for cached in (out / "build" / "cache" / "pdf").glob("*.pdf"):
+        cached.write_bytes(cached.read_bytes()[: cached.stat().st_size // 2])
+    capsys.readouterr()
+    assert smoke(out, fixture_root, "--all")[0] == 0
+    err = capsys.readouterr().err
+    assert "cached PDF" in err and "damaged" in err
+    info = subprocess.run(["pdfinfo", str(out / "build" / "report.pdf")], capture_output=True, text=True)
+    pages = json.loads((out / "build" / "pages.json").read_text())["pages"]
+    assert info.returncode == 0 and re.search(rf"^Pages:\s+{pages}$", info.stdout, re.M)
+
+
+def test_two_builds_at_once_leave_html_and_pdf_of_one_build(smoke_build, fixture_root, tmp_path):
+    out = copy_of_build(smoke_build, tmp_path)
+    cmd = [sys.executable, "report.py", "--all", "--profile", "smoke", "--data", str(fixture_root), "--out", str(out)]
+    builds = [subprocess.Popen([*cmd, "--author", name], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True) for name in ("Ada Lovelace", "Grace Hopper")]
+    results = [b.communicate(timeout=600) for b in builds]
+    assert [b.returncode for b in builds] == [0, 0], results
+    assert sum("waiting: another build is writing" in err for _, err in results) == 1
+    html = (out / "build" / "report.html").read_text()
+    pdf = subprocess.run(["pdftotext", "-l", "1", str(out / "build" / "report.pdf"), "-"], capture_output=True,
+                         text=True).stdout
+    last = "Grace Hopper" if "Grace Hopper" in html else "Ada Lovelace"
+    assert last in pdf and ({"Ada Lovelace", "Grace Hopper"} - {last}).pop() not in html + pdf
 
 
 def test_unknown_math_macro_names_the_macro(tmp_path, fixture_root):

@@ -104,17 +104,32 @@ def test_nothing_is_printed_into_the_right_margin(smoke_build):
     assert not outside, outside[:10]
 
 def test_the_title_page_names_the_student_or_says_who_is_missing(smoke_build, fixture_root, tmp_path):
-    out, _ = smoke_build
+    out, stdout = smoke_build
     title = pages_of(out / "build" / "report.pdf")[0]
-    assert "Name missing" in title and "Andrew ID missing" in title and "Results at a glance" in title
+    assert "Name: —" in title and "Andrew ID: —" in title and "Results at a glance" in title
+    assert "pyproject" not in title and "--author" in stdout          # the hint goes to the terminal
     named = tmp_path / "named"                        # its own folder: the shared build keeps its title page
     shutil.copytree(out / "build" / "cache", named / "build" / "cache")
     code, _ = run_main(["--all", "--profile", "smoke", "--data", str(fixture_root), "--out", str(named),
                         "--author", "Ada Lovelace", "--andrew-id", "alovelace"])
     assert code == 0
     title = pages_of(named / "build" / "report.pdf")[0]
-    assert "Ada Lovelace" in title and "Andrew ID: alovelace" in title and "missing" not in title
+    assert "Ada Lovelace" in title and "Andrew ID: alovelace" in title and "—" not in title
     assert "HW5 report generator" not in title
+
+
+def test_a_name_with_markup_prints_as_typed_and_runs_nowhere(smoke_build, fixture_root, tmp_path):
+    named = tmp_path / "named"
+    shutil.copytree(smoke_build[0] / "build" / "cache", named / "build" / "cache")
+    author = '<script>alert(1)</script> Tom & Jerry <TJ> "x" *y*'
+    code, _ = run_main(["--all", "--profile", "smoke", "--data", str(fixture_root), "--out", str(named),
+                        "--author", author, "--andrew-id", "tj2", "--publish"])
+    assert code == 0
+    for page in (named / "build" / "report.html", named / "build" / "site" / "index.html"):
+        html = page.read_text()
+        assert "<script>alert" not in html and "<TJ>" not in html and '"x" *y*"' not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; Tom &amp; Jerry &lt;TJ&gt;" in html
+    assert author in " ".join(pages_of(named / "build" / "report.pdf")[0].split())
 
 
 def test_cached_rebuild_is_byte_identical(smoke_build, fixture_root):
@@ -157,11 +172,70 @@ def test_missing_data_root_is_a_one_line_error(capsys, tmp_path):
     assert err.count("\n") == 0 and str(missing) in err and "HW5_DATA" in err
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--seed", "-1"], "'-1' is not a seed"),
+    (["--seed", "x"], "'x' is not a seed"),
+    (["--jobs", "0"], "is not a number of worker processes"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["serve", "--port", "70000"], "'70000' is not a port"),
+    (["ocr"], "the following arguments are required: IMAGE"),
+], ids=["negative-seed", "word-seed", "no-jobs", "unknown-flag", "port", "no-images"])
+def test_a_bad_argument_is_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        report.main(argv)
+    err = capsys.readouterr().err.strip()
+    assert exit_.value.code == 2 and message in err and err.count("\n") == 0 and "usage" not in err, err
+
+
+@pytest.mark.parametrize("andrew_id", ["../evil", "/tmp/evil", "a<b>", "Ada", "x", "a" * 17, "ada lovelace"])
+@pytest.mark.parametrize("command", ["build", "submit"])
+def test_an_andrew_id_that_is_not_one_is_refused_before_anything(tmp_path, fixture_root, capsys, andrew_id, command):
+    code = report.main([command, "--andrew-id", andrew_id, "--data", str(fixture_root), "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "is not an Andrew ID" in err and err.count("\n") == 0
+    assert list(tmp_path.iterdir()) == [] and not (tmp_path.parent / "evil.pdf").exists()
+
+
+def test_a_device_is_normalised_before_it_enters_a_key(tmp_path, fixture_root):
+    def torch_keys(device):
+        code, stdout = smoke(tmp_path, fixture_root, "list", "--keys", "--device", device)
+        assert code == 0
+        return stdout
+    assert torch_keys("cpu:0") == torch_keys("CPU") == torch_keys("cpu")
+    assert report.normalise_device("cpu:3") == "cpu"
+
+
+def test_run_prints_only_the_parts_it_reads(smoke_build, fixture_root, capsys):
+    out, _ = smoke_build
+    capsys.readouterr()
+    code = report.main(["run", "q1", "--profile", "smoke", "--data", str(fixture_root), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0 and sorted(line.split()[0] for line in err.splitlines()) == ["q1.checks", "q1.figures"]
+
+
 def test_an_unknown_device_is_refused_before_anything_runs(tmp_path, fixture_root, capsys):
     code, _ = smoke(tmp_path, fixture_root, "--device", "gpu7", "--section", "q2")
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and "gpu7" in err
     assert not (tmp_path / "build").exists()
+
+
+@pytest.mark.parametrize("damage, pages, message", [
+    (lambda pdf: None, 2, None),
+    (lambda pdf: pdf.write_bytes(pdf.read_bytes()[: pdf.stat().st_size // 2]), 2, "does not open as a PDF"),
+    (lambda pdf: None, 3, "has 2 pages but its page map was read from 3"),
+], ids=["sound", "truncated", "page-count"])
+def test_the_hand_in_pdf_must_open_with_the_pages_of_its_map(tmp_path, damage, pages, message):
+    from reportkit.document import html_to_pdf
+
+    pdf = tmp_path / "alovelace.pdf"
+    pdf.write_bytes(html_to_pdf("<p>one</p><p style='page-break-before: always'>two</p>", tmp_path)[0])
+    damage(pdf)
+    if message is None:
+        report.check_pdf(pdf, pages)
+    else:
+        with pytest.raises(report.ReportError, match=message):
+            report.check_pdf(pdf, pages)
 
 
 # ---------------------------------------------------------------- keys by meaning, on a copy of the project
@@ -234,8 +308,13 @@ def test_ocr_trains_only_what_it_needs_and_renders_nothing(tmp_path, fixture_roo
 
 
 def test_ocr_names_a_bad_file_in_one_line(tmp_path, fixture_root, capsys):
+    from datafixture import png_header
+
     (tmp_path / "bad.jpg").write_text("not an image")
-    for bad in (str(tmp_path / "missing.png"), str(tmp_path / "bad.jpg")):
-        assert report.main(["ocr", bad, "--data", str(fixture_root), "--out", str(tmp_path)]) == 2
+    bomb = png_header(tmp_path / "bomb.png", 20000, 20000, (8, 6))      # 400 MP announced, a few bytes on disk
+    for bad, why in ((tmp_path / "missing.png", "no such file"), (tmp_path / "bad.jpg", "cannot read it"),
+                     (tmp_path, "is a directory"), (bomb, "over the 40 MP limit")):
+        assert report.main(["ocr", str(bad), "--data", str(fixture_root), "--out", str(tmp_path)]) == 2
         err = capsys.readouterr().err.strip()
-        assert bad in err and len(err.splitlines()) == 1
+        assert str(bad) in err and why in err and len(err.splitlines()) == 1
+        assert not (tmp_path / "build").exists()                        # refused before any training

@@ -4,6 +4,7 @@ import pytest
 from PIL import Image
 from skimage import io
 
+from datafixture import png_header
 from hw5 import ocr
 from hw5.ocr import score as ocr_score
 
@@ -38,6 +39,20 @@ def test_read_image_names_missing_and_foreign_files(tmp_path):
     (tmp_path / "bad.jpg").write_text("not an image")
     with pytest.raises(ValueError, match=r"bad\.jpg: cannot read it as an image"):
         ocr.read_image(str(tmp_path / "bad.jpg"))
+
+
+@pytest.mark.parametrize("width, height, mode", [(8000, 6000, (1, 0)), (12000, 14900, (8, 6)), (65535, 65535, (8, 6))],
+                         ids=["48MP-1bit", "178.8MP-RGBA", "4GP-bomb"])
+def test_an_image_over_40_megapixels_is_refused_from_its_header(tmp_path, width, height, mode):
+    bomb = png_header(tmp_path / "bomb.png", width, height, mode)
+    with pytest.raises(ValueError, match=r"bomb\.png: .* over the 40 MP limit") as error:
+        ocr.read_image(str(bomb))
+    assert "\n" not in str(error.value)
+
+
+def test_a_folder_is_not_an_image(tmp_path):
+    with pytest.raises(ValueError, match="is a directory"):
+        ocr.read_image(str(tmp_path))
 
 
 def test_read_image_applies_exif_orientation(tmp_path):

@@ -150,7 +150,9 @@ def run_question(args: argparse.Namespace, opts: Options) -> int:
     section = next((s for s in proj.sections if s.id == args.question), None)
     if section is None:
         raise ConfigError(f"unknown section {args.question!r}; sections: {', '.join(s.id for s in proj.sections)}")
-    entries = ensure(proj, opts, [section.part_id(p) for p in section.parts], say=lambda m: print(m, file=sys.stderr))
+    def say(msg):
+        print(msg, file=sys.stderr)          # progress and warnings to stderr; the numbers alone go to stdout
+    entries = ensure(proj, opts, [section.part_id(p) for p in section.parts], say=say, warn=say)
     publish_artifacts(entries, opts.build_dir / "artifacts")          # e.g. the handout's q3_weights.pickle
     for pid, entry in entries.items():
         for name, value in numbers(entry.metrics).items():

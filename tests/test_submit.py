@@ -134,13 +134,21 @@ def test_a_handout_style_run_q4_reads_the_four_pages_with_the_pickle(course):
 
 
 def test_a_corrupted_pickle_is_replaced_by_the_next_run(course):
-    python, _ = course
+    python, first = course
     (python / "q3_weights.pickle").write_bytes(b"\x80\x05 truncated")
     again = run_script(python, "run_q3.py", "--profile", "smoke")
     assert again.returncode == 0, again.stderr
     assert "cached" in again.stderr.splitlines()[0]                  # the network is not trained again
     with open(python / "q3_weights.pickle", "rb") as f:
         assert set(pickle.load(f)) == {"Wlayer1", "blayer1", "Woutput", "boutput"}
+    [cached] = (python / "build" / "build" / "cache" / "parts" / "q3" / "train").glob("*/q3_weights.pickle")
+    cached.write_bytes(b"garbage")                                   # the cache's copy: the part reruns
+    rebuilt = run_script(python, "run_q3.py", "--profile", "smoke")
+    assert rebuilt.returncode == 0 and "q3_weights.pickle was altered" in rebuilt.stderr, rebuilt.stderr
+    def metrics(run):
+        return [line for line in run.stdout.splitlines() if "seconds" not in line]
+    assert metrics(rebuilt) == metrics(first)                        # the numbers alone, and the same ones
+    assert (python / "q3_weights.pickle").read_bytes() == cached.read_bytes() != b"garbage"
 
 
 def test_the_run_scripts_find_data_through_a_symlinked_python_folder(unzipped, fixture_root, tmp_path):

@@ -24,7 +24,7 @@ from hw5.errors import ConfigError as LibraryConfigError
 from hw5.errors import DataError as LibraryDataError
 from reportkit.errors import BuildError, ConfigError, ReportError
 from reportkit.files import write_atomic
-from reportkit.pipeline import Options, Project, build, ensure, explain_parts, list_parts
+from reportkit.pipeline import Options, Project, build, ensure, explain_parts, list_parts, publish_artifacts
 
 ROOT = Path(__file__).resolve().parent
 SECTION_MODULES = (                       # the order of the writeup
@@ -177,12 +177,16 @@ def numbers(metrics: dict) -> dict:
 
 
 def run_question(args: argparse.Namespace, opts: Options) -> int:
-    """Run (or take from the cache) one section's parts and print their numbers, one per line."""
+    """Run (or take from the cache) one section's parts, copy their artifacts to build/artifacts/ and print their
+    numbers, one per line."""
     proj = project()
     section = next((s for s in proj.sections if s.id == args.question), None)
     if section is None:
         raise ConfigError(f"unknown section {args.question!r}; sections: {', '.join(s.id for s in proj.sections)}")
-    entries = ensure(proj, opts, [section.part_id(p) for p in section.parts], say=lambda m: print(m, file=sys.stderr))
+    def say(msg):
+        print(msg, file=sys.stderr)          # progress and warnings to stderr; the numbers alone go to stdout
+    entries = ensure(proj, opts, [section.part_id(p) for p in section.parts], say=say, warn=say)
+    publish_artifacts(entries, opts.build_dir / "artifacts")          # e.g. the handout's q3_weights.pickle
     for pid, entry in entries.items():
         for name, value in numbers(entry.metrics).items():
             print(f"{pid} {name} {value:.6g}" if isinstance(value, float) else f"{pid} {name} {value}")

@@ -3,10 +3,14 @@
 Training: float32, mini-batches reshuffled every epoch, momentum SGD on batch-mean gradients with a cosine
 learning-rate schedule, inputs centred on the training mean image, random shifts, rotations and zooms
 (`max_shift`, `max_rotate`, `max_zoom`).
-The learning rate is chosen on validation accuracy; the test set is scored once, by the chosen network.
+The learning rate is chosen on validation accuracy; the test set is scored once, by the chosen network, with
+the weights it saves: q3_weights.npz (for Q4 and `report.py ocr`) and the handout's q3_weights.pickle (a dict of
+float64 arrays Wlayer1, blayer1, Woutput, boutput, the centring folded into blayer1), which the handout's
+run_q4.py applies to raw rows with forward(x, params, 'layer1') and forward(h, params, 'output', softmax).
 """
 from __future__ import annotations
 
+import pickle
 import time
 from dataclasses import dataclass, replace
 
@@ -18,6 +22,8 @@ from hw5.metrics import confusion_matrix, confused_pairs
 from hw5.plotting import LogNorm, epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section
+
+HANDOUT_WEIGHTS = "q3_weights.pickle"     # the handout's run_q3.py saves it and its run_q4.py loads it
 
 
 @dataclass(frozen=True)
@@ -210,9 +216,11 @@ def run_training(ctx: Context) -> Result:
                   if cfg.ablation else None)
     weights = mlp.raw_input_weights(runs[best][0], centre)
     np.savez(ctx.path("q3_weights.npz"), **weights)
-    x_test, y_test = data["test"]
+    with open(ctx.path(HANDOUT_WEIGHTS), "wb") as f:                          # the handout's run_q4.py reads it
+        pickle.dump(weights, f)
+    x_test, y_test = load_nist36(ctx.data_root, "test", np.float64)            # the rows as the .mat holds them
     with blas_threads(cfg.blas_threads):
-        preds = mlp.predict(x_test, dict(weights)).argmax(1)                     # raw rows, as Q4 applies them
+        preds = mlp.classifier(weights)(x_test).argmax(1)                        # as the handout's forward() would
     tests, cm = score_test(y_test.argmax(1), preds, cfg.top_pairs)
     w_init = mlp.init_training(cfg.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
     np.savez(ctx.path("analysis.npz"), w_init=w_init, confusion=cm, test_pred=preds)
@@ -226,7 +234,7 @@ def run_training(ctx: Context) -> Result:
         "runs_trained": len(runs) + bool(no_augment),
         "seconds": time.perf_counter() - start,
         "cpu_seconds": time.process_time() - cpu_start,     # this process only: wall - cpu = waiting for cores
-    }, artifacts={"q3_weights": "q3_weights.npz"})
+    }, artifacts={"q3_weights": "q3_weights.npz", "q3_weights_pickle": HANDOUT_WEIGHTS})
 
 
 def draw(ctx: Context) -> Result:

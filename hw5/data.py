@@ -49,8 +49,9 @@ def resolve_data_root(cli_value: str | None, project_root: Path) -> Path:
 
 
 @lru_cache(maxsize=6)
-def load_nist36(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """NIST36 split as (x (N, 1024) float32 in [0, 1], NIST36 row layout; y (N, 36) float32 one-hot).
+def load_nist36(root: Path, split: str, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """NIST36 split as (x (N, 1024) in [0, 1], NIST36 row layout; y (N, 36) one-hot), float32 for training;
+    float64 gives the rows exactly as the .mat file (and the handout's scripts) hold them.
 
     Read once per process (several parts read the same split) and returned read-only: slice or copy it."""
     from scipy.io import loadmat          # scipy is slow to import; only the parts that need it pay
@@ -67,7 +68,7 @@ def load_nist36(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: expected {split}_data (N, 1024) and {split}_labels (N, 36), "
                         f"got {x.shape} and {y.shape}")
     # loadmat gives column-major arrays: row batches from them are ~100x slower, so copy to C order once.
-    x, y = np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y, dtype=np.float32)
+    x, y = np.ascontiguousarray(x, dtype=dtype), np.ascontiguousarray(y, dtype=dtype)
     x.flags.writeable = y.flags.writeable = False
     return x, y
 

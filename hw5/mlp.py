@@ -136,7 +136,10 @@ def train(data: dict, centre: np.ndarray, cfg, lr: float, seed: int, show: bool 
 
 
 def raw_input_weights(params: dict, centre: np.ndarray) -> dict[str, np.ndarray]:
-    """Weights for raw rows: sigmoid((x - c) W + b) = sigmoid(x W + (b - c W)), so centring folds into b."""
-    out = {k: params[k].copy() for k in KEYS}
-    out["blayer1"] = params["blayer1"] - centre @ params["Wlayer1"]     # (D,) @ (D, H) -> (H,)
+    """Weights for raw rows: sigmoid((x - c) W + b) = sigmoid(x W + (b - c W)), so centring folds into b.
+
+    float64, as the handout's float64 rows and initialize_weights give them: the saved network is then
+    applied by the handout's forward() exactly as the writeup applies it."""
+    out = {k: np.asarray(params[k], np.float64).copy() for k in KEYS}
+    out["blayer1"] -= np.asarray(centre, np.float64) @ out["Wlayer1"]      # (D,) @ (D, H) -> (H,)
     return out

@@ -354,13 +354,11 @@ def render(project: Project, planned: list[Planned], entries: dict[str, Entry], 
 
 
 def publish_artifacts(entries: dict[str, Entry], folder: Path) -> None:
-    """Copy each part's artifacts to build/artifacts/ under their own file names (e.g. q3_weights.npz)."""
-    import shutil
-
+    """Copy each part's artifacts to build/artifacts/ under their own file names (e.g. q3_weights.npz), each
+    written whole or not at all."""
     for entry in entries.values():
         for file in entry.manifest["artifacts"].values():
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(entry.dir / file, folder / file)
+            write_atomic(folder / file, (entry.dir / file).read_bytes())
 
 
 # ---------------------------------------------------------------- list and explain

@@ -10,23 +10,25 @@ import zipfile
 from pathlib import Path
 
 from reportkit.bundle import bundle
+from submission.launch import HANDOUT_FILES
 
-SOURCE = ("hw5", "experiments", "reportkit", "templates", "report.py", "pyproject.toml", "README.md", "Makefile")
+# Every package pyproject.toml lists, so that `pip install python/hw5report` works from the zip alone.
+SOURCE = ("hw5", "experiments", "reportkit", "submission", "templates", "report.py", "pyproject.toml", "README.md",
+          "Makefile")
 QUESTIONS = ("q2", "q3", "q4", "q5", "q6_1", "q6_2")
-RUN_SCRIPT = '''"""HW5 {label}: runs this question's parts as the writeup did, from python/ beside data/ and images/, and
-prints its numbers (results are cached in python/build/, so a second run is quick).
+RUN_SCRIPT = '''"""HW5 {label}: runs this question's parts as the writeup did, from python/ beside data/ and
+images/, and prints its numbers (results are cached in python/build/, so a second run is quick).{leaves}
 
-    python run_{sid}.py [--device cuda] [--profile smoke]
+    python run_{sid}.py [--device cuda] [--profile smoke] [--data DIR]
 """
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "hw5report"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "hw5report"))
 
-from report import main  # noqa: E402
+from submission.launch import run_question  # noqa: E402
 
-raise SystemExit(main(["run", "{sid}", "--data", str(HERE.parent), "--out", str(HERE / "build"), *sys.argv[1:]]))
+raise SystemExit(run_question("{sid}", sys.argv, __file__))
 '''
 Q4_DOC = """HW5 Q4: findLetters and the OCR helpers, in one file (numpy, scipy and scikit-image only).
 
@@ -35,10 +37,12 @@ recognise(image, classify) -> (lines of text, layout), with classify mapping (N,
 probabilities. Generated from the project's hw5/ocr/ package (hw5report/hw5/ocr/)."""
 README = """HW5 "Neural Networks for Recognition": the code behind {pdf}
 
-Unpack beside the course's data/ and images/ folders (the handout's layout), then, from python/:
+Unpack beside the course's data/ and images/ folders (the handout's layout), then, from python/ (a copy of
+it or a symlink to it beside data/ works too; elsewhere, pass --data DIR, the folder that holds data/):
 
     python run_q2.py      # Q2: the numpy network on run_q2's toy problem, gradient check
-    python run_q3.py      # Q3: NIST36 training, learning rates, weights, confusion matrix
+    python run_q3.py      # Q3: NIST36 training, learning rates, confusion matrix; writes q3_weights.pickle
+                          #     (the handout's file: Wlayer1, blayer1, Woutput, boutput) for run_q4.py
     python run_q4.py      # Q4: OCR of the four pages (trains Q3 and the Q6.1 CNN if not cached)
     python run_q5.py      # Q5: the autoencoder, its improved training, PCA
     python run_q6_1.py    # Q6.1: PyTorch on NIST36, CIFAR-10, SUN-8 (pass --device cuda on a GPU)
@@ -67,7 +71,10 @@ def write_zip(root: Path, dest: Path, pdf_name: str, git: str) -> list[str]:
     files = {"README.txt": README.format(pdf=pdf_name, git=git), "python/nn.py": (root / "hw5" / "nn.py").read_text(),
              "python/q4.py": q4_source(root)}
     for sid in QUESTIONS:                                            # q6_1 -> run_q6_1.py, "Q6.1"
-        files[f"python/run_{sid}.py"] = RUN_SCRIPT.format(sid=sid, label=sid.upper().replace("_", "."))
+        leaves = "".join(f"\nIt leaves {name} beside it, for the handout's later scripts."
+                         for name in HANDOUT_FILES.get(sid, ()))
+        files[f"python/run_{sid}.py"] = RUN_SCRIPT.format(sid=sid, label=sid.upper().replace("_", "."),
+                                                          leaves=leaves)
     for name in SOURCE:
         path = root / name
         for f in ([path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())):

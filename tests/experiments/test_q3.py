@@ -1,6 +1,7 @@
 """Q3 parts: the learning-rate study on NIST36 slices, the saved raw-input weights, the test pass, the figures;
 and the section's helpers (curve_summary, border_ratio, smoothness, load)."""
 import json
+import pickle
 from dataclasses import replace
 
 import numpy as np
@@ -25,14 +26,37 @@ def test_saved_weights_reproduce_the_test_accuracy(train, fixture_root):
     assert {k: v.shape for k, v in weights.items()} == {"Wlayer1": (1024, 64), "blayer1": (64,),
                                                         "Woutput": (64, 36), "boutput": (36,)}
     x, y = load_nist36(fixture_root, "test")
-    preds = mlp.predict(x, dict(weights)).argmax(1)                 # raw .mat rows, as Q4 applies them
-    assert np.mean(preds == y.argmax(1)) == m["test_accuracy"]
-    assert int(np.sum(preds != y.argmax(1))) == m["test_errors"]
+    preds = mlp.predict(x, dict(weights)).argmax(1)                 # float32 rows: the same network
+    assert np.mean(preds == y.argmax(1)) == pytest.approx(m["test_accuracy"], abs=1 / len(y))
     h = 1 / (1 + np.exp(-(x.astype(np.float64) @ weights["Wlayer1"] + weights["blayer1"])))   # by hand
     by_hand = (h @ weights["Woutput"] + weights["boutput"]).argmax(1)
     assert np.mean(by_hand == y.argmax(1)) == pytest.approx(m["test_accuracy"], abs=1 / len(y))
     assert m["test_accuracy"] > 0.5                                  # learnable fixture glyphs; chance is 1/36
     json.dumps(m)                                                    # the cache stores metrics as JSON
+
+
+def test_the_handout_pickle_gives_the_test_accuracy_through_the_handouts_forward(train, fixture_root):
+    """The handout's contract: run_q4.py loads q3_weights.pickle and applies forward(x, params, 'layer1'), then
+    forward(h, params, 'output', softmax), to rows as the .mat file holds them; that is the reported accuracy."""
+    from scipy.io import loadmat
+
+    from hw5 import nn
+
+    result, up = train
+    with open(up.path(result.artifacts["q3_weights_pickle"]), "rb") as f:
+        params = pickle.load(f)
+    assert type(params) is dict and set(params) == {"Wlayer1", "blayer1", "Woutput", "boutput"}
+    assert all(type(v) is np.ndarray and v.dtype == np.float64 for v in params.values())
+    with np.load(up.path("q3_weights.npz")) as w:                     # Q4 and `report.py ocr` read the same network
+        assert all(np.array_equal(w[k], params[k]) for k in params)
+    mat = loadmat(fixture_root / "data" / "nist36_test.mat")
+    x, y = mat["test_data"], mat["test_labels"]
+    assert x.dtype == np.float64
+    h = nn.forward(x, params, "layer1")
+    probs = nn.forward(h, params, "output", nn.softmax)
+    _, acc = nn.compute_loss_and_acc(y, probs)
+    assert acc == result.metrics["test_accuracy"]
+    assert int(np.sum(probs.argmax(1) != y.argmax(1))) == result.metrics["test_errors"]
 
 
 def test_confusion_matrix_agrees_with_the_reported_numbers(train):

@@ -72,6 +72,8 @@ def test_centring_folds_into_first_bias(rng):
     centre = x.mean(axis=0)
     folded = mlp.raw_input_weights(params, centre)
     np.testing.assert_allclose(mlp.predict(x, dict(folded)), mlp.predict(x - centre, params), atol=1e-5)
+    assert all(folded[k].dtype == np.float64 for k in mlp.KEYS)     # the handout's dtype, for its float64 rows
+    assert params["blayer1"].dtype == np.float32                    # the training parameters are untouched
 
 
 def test_init_training_is_float32_with_zero_momentum(rng):

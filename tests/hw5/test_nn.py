@@ -168,3 +168,80 @@ def test_backwards_by_hand():
     np.testing.assert_allclose(params["grad_Wl"], [[1 * 1 + 2 * 2], [3 * 1 + -1 * 2]])
     np.testing.assert_allclose(params["grad_bl"], [3.0])
     np.testing.assert_allclose(dx, [[1.0, 2.0], [2.0, 4.0]])
+
+
+# ---------------------------------------------------------------- the handout's scripts' uses of nn.py
+def test_run_q5_keeps_parameters_and_momentum_in_a_counter(rng):
+    """run_q5.py: params = Counter(); relu layers and a sigmoid output; m_<name> read as 0 before the first step."""
+    from collections import Counter
+
+    params, x = Counter(), rng.random((12, 16))
+    for name, (n_in, n_out) in {"layer1": (16, 4), "layer2": (4, 4), "layer3": (4, 4), "output": (4, 16)}.items():
+        nn.initialize_weights(n_in, n_out, params, name, rng=rng)
+    assert params["m_Wlayer1"] == 0                                  # a Counter's missing key
+    handout = Counter()
+    nn.initialize_weights(16, 4, handout, "layer1")                  # the handout's call, without a generator
+    assert handout["Wlayer1"].shape == (16, 4) and not handout["blayer1"].any()
+    losses = []
+    for _ in range(40):
+        total = 0.0
+        for xb, _ in nn.get_random_batches(x, np.ones((len(x), 1)), 4):
+            h1 = nn.forward(xb, params, "layer1", nn.relu)
+            h2 = nn.forward(h1, params, "layer2", nn.relu)
+            h3 = nn.forward(h2, params, "layer3", nn.relu)
+            out = nn.forward(h3, params, "output", nn.sigmoid)
+            total += np.sum((xb - out) ** 2)
+            delta = nn.backwards(2 * (out - xb), params, "output", nn.sigmoid_deriv)
+            delta = nn.backwards(delta, params, "layer3", nn.relu_deriv)
+            delta = nn.backwards(delta, params, "layer2", nn.relu_deriv)
+            nn.backwards(delta, params, "layer1", nn.relu_deriv)
+            for k, _v in sorted(params.items()):
+                if "_" in k:
+                    continue
+                params["m_" + k] = 0.9 * params["m_" + k] - 0.05 * params["grad_" + k]
+                params[k] += params["m_" + k]
+        losses.append(total)
+    assert params["m_Wlayer1"].shape == params["Wlayer1"].shape == (16, 4)
+    assert params["m_boutput"].shape == params["boutput"].shape == (16,)
+    assert np.isfinite(losses).all() and losses[-1] < 0.8 * losses[0], losses
+
+
+def test_relu_relu_deriv_and_sigmoid_deriv_as_run_q5_calls_them(rng):
+    x = np.array([[-2.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(nn.relu(x), [[0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(nn.relu_deriv(nn.relu(x)), [[0.0, 0.0, 1.0]])
+    assert nn.relu_deriv(nn.relu(x.astype(np.float32))).dtype == np.float32
+    z = rng.normal(size=(4, 5))
+    numeric = (nn.sigmoid(z + 1e-6) - nn.sigmoid(z - 1e-6)) / 2e-6
+    np.testing.assert_allclose(nn.sigmoid_deriv(nn.sigmoid(z)), numeric, rtol=1e-6)
+
+
+def test_get_random_batches_with_a_column_of_ones_as_run_q5_calls_it(rng):
+    x = rng.random((23, 16))
+    batches = nn.get_random_batches(x, np.ones((len(x), 1)), 5)
+    assert [bx.shape for bx, _ in batches] == [(5, 16)] * 4 + [(3, 16)]
+    assert [by.shape for _, by in batches] == [(5, 1)] * 4 + [(3, 1)] and all((by == 1).all() for _, by in batches)
+    rows = np.concatenate([bx for bx, _ in batches])
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, x))        # every example once
+
+
+def test_run_q3_may_turn_the_probs_forward_returns_into_its_delta(rng):
+    """run_q3.py: probs = forward(h, params, 'output', softmax); delta = probs; delta[range, label] -= 1. Writing
+    into the array forward returned gives the gradients of probs - y, which match finite differences."""
+    x, labels = rng.normal(size=(7, 6)), rng.integers(0, 3, 7)
+    y = np.eye(3)[labels]
+    params = make_net(rng)
+    backprop(x, y, params)                                           # probs - y, nothing written in place
+    expected = {k: params[k].copy() for k in ("grad_Wlayer1", "grad_blayer1", "grad_Woutput", "grad_boutput")}
+    h = nn.forward(x, params, "layer1")
+    probs = nn.forward(h, params, "output", nn.softmax)
+    loss, _ = nn.compute_loss_and_acc(y, probs)
+    delta = probs
+    delta[np.arange(len(x)), labels] -= 1
+    delta = nn.backwards(delta, params, "output", nn.linear_deriv)
+    nn.backwards(delta, params, "layer1", nn.sigmoid_deriv)
+    for k, v in expected.items():
+        np.testing.assert_allclose(params[k], v, rtol=1e-12, atol=1e-14)
+    assert loss == pytest.approx(loss_of(x, y, params)[0])
+    numeric = nn.numerical_grad(lambda: loss_of(x, y, params)[0], params["Wlayer1"])
+    assert nn.norm_relative_error(params["grad_Wlayer1"], numeric) < 1e-7

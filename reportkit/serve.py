@@ -153,16 +153,17 @@ def relevant(changes) -> bool:
 
 def rebuild_once(rebuild: Callable[[], None], state: State, say: Callable[[str], None],
                  errors: tuple[type, ...]) -> None:
-    """Rebuild, and report the time or the one-line error both in the terminal and to open pages."""
+    """Rebuild, and report the time or the one-line error both to open pages and in the terminal (pages first:
+    whoever reads the terminal line and reloads sees what it says)."""
     start = time.perf_counter()
     try:
         rebuild()
     except errors as e:
-        say(f"error: {e}")
         state.done(str(e))
+        say(f"error: {e}")
         return
-    say(f"rebuilt in {time.perf_counter() - start:.1f} s")
     state.done(None)
+    say(f"rebuilt in {time.perf_counter() - start:.1f} s")
 
 
 def serve(site: Path, rebuild: Callable[[], None], watch: list[Path], port: int, open_browser: bool,

@@ -19,6 +19,7 @@ from typing import Any
 import markdown
 
 from reportkit.files import sha256_bytes, write_atomic
+from reportkit.codestyle import ListingStyle
 from reportkit.errors import BuildError
 from reportkit.listing import listing_helper
 from reportkit.mathsvg import MathRenderer
@@ -83,7 +84,7 @@ def markdown_to_html(text: str, math: MathRenderer) -> tuple[str, list[dict]]:
                     "pymdownx.highlight", ReportExtension(math)],
         extension_configs={
             "pymdownx.arithmatex": {"generic": True, "smart_dollar": True},
-            "pymdownx.highlight": {"use_pygments": True, "noclasses": True, "pygments_style": "friendly"},
+            "pymdownx.highlight": {"use_pygments": True, "noclasses": True, "pygments_style": ListingStyle},
             "toc": {"toc_depth": "1-2"},
         })
     body = md.convert(text)

@@ -124,7 +124,10 @@ def lint(body: str) -> None:
 
 
 def screen_body(body: str, fig_dir_name: str) -> str:
-    """The body for browsers: a link on every section heading, and figures that open full size on click."""
+    """The body for browsers: a link on every section heading, figures that open full size on click, and code
+    blocks and tables (which may scroll sideways on a phone) reachable by keyboard."""
+    body = body.replace('<div class="highlight"', '<div class="highlight" tabindex="0"')
+    body = body.replace("<table>", '<table tabindex="0">')
     body = re.sub(r'<(h[1-3]) id="([^"]+)">(.*?)</\1>',
                   r'<\1 id="\2">\3<a class="anchor" href="#\2" aria-label="Link to this section">#</a></\1>', body)
     return re.sub(rf'(<img [^>]*?src="({re.escape(fig_dir_name)}/[^"]+)"[^>]*>)', r'<a class="zoom" href="\2">\1</a>',

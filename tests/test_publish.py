@@ -7,9 +7,6 @@ import subprocess
 import pytest
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run",
-        "--disable-component-update", "--disable-sync"]
 
 
 def test_site_is_self_contained(smoke_build):
@@ -20,18 +17,6 @@ def test_site_is_self_contained(smoke_build):
     for ref in re.findall(r'(?:src|href)="((?:figures/)[^"]+|report\.pdf)"', page):
         assert (site / ref).is_file(), ref
     assert page.count('<svg class="math"') > 20 and 'class="anchor"' in page and 'class="zoom"' in page
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("chromium not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)], ids=["desktop", "phone"])

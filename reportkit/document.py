@@ -20,6 +20,7 @@ import markdown
 from markupsafe import Markup
 
 from reportkit.files import read_sealed, sha256_bytes, sha256_file, write_atomic, write_sealed
+from reportkit.codestyle import ListingStyle
 from reportkit.errors import BuildError
 from reportkit.listing import listing_helper
 from reportkit.mathsvg import MathRenderer
@@ -28,6 +29,8 @@ from reportkit.templating import Templates
 
 LEFTOVER_MATH = re.compile(r"\$\$|\$<span class=\"math\">|\\begin\{|\\\(|\\\[")
 CODE = re.compile(r"<(code|pre)\b.*?</\1>", re.S)
+FIGURE = re.compile(r'<figure class="fig"[^>]*>.*?</figure>', re.S)
+CAPTION = re.compile(r"<figcaption[^>]*>(.*?)</figcaption>", re.S)
 
 
 @dataclass
@@ -65,7 +68,7 @@ def _figure_helper(figures: dict[str, tuple[Path, str]], fig_dir_name: str):
         inches = png_inches(file)
         size = width or (f"{inches:.2f}in" if inches else "100%")
         return (f'<figure class="fig" id="fig-{label}" data-kind="fig" markdown="1">\n'
-                f'<img src="{fig_dir_name}/{file.name}" alt="{html.escape(label)}" style="width:{size}">\n'
+                f'<img src="{fig_dir_name}/{file.name}" style="width:{size}">\n'
                 f'<figcaption class="caption" markdown="span">{caption}</figcaption>\n</figure>\n')
     return figure
 
@@ -82,28 +85,54 @@ def markdown_to_html(text: str, math: MathRenderer) -> tuple[str, list[dict]]:
                     "pymdownx.highlight", ReportExtension(math)],
         extension_configs={
             "pymdownx.arithmatex": {"generic": True, "smart_dollar": True},
-            "pymdownx.highlight": {"use_pygments": True, "noclasses": True, "pygments_style": "friendly"},
+            "pymdownx.highlight": {"use_pygments": True, "noclasses": True, "pygments_style": ListingStyle},
             "toc": {"toc_depth": "1-2"},
         })
     body = md.convert(text)
     return body, md.toc_tokens
 
 
+def plain_text(fragment: str) -> str:
+    """A rendered caption as one line of text: math as its TeX (the SVG's <title>), the "Figure n." left out."""
+    fragment = re.sub(r'<span class="num">.*?</span>', "", fragment, flags=re.S)
+    fragment = re.sub(r"<svg\b.*?<title>(.*?)</title>.*?</svg>", r"\1", fragment, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
+def caption_alt(body: str) -> str:
+    """Each figure's image gets its caption as alternative text (the HTML's alt, the PDF's /Alt)."""
+    def one(figure: re.Match) -> str:
+        caption = CAPTION.search(figure.group())
+        if caption is None:
+            return figure.group()
+        alt = html.escape(plain_text(caption.group(1)), quote=True)
+        return re.sub(r"<img (?![^>]*\balt=)", lambda _: f'<img alt="{alt}" ', figure.group())
+    return FIGURE.sub(one, body)
+
+
 def lint(body: str) -> None:
-    """Math that escaped the math stage would print as raw TeX: fail instead."""
+    """Math that escaped the math stage would print as raw TeX, an image without alt text is lost to a screen
+    reader and untagged in the PDF: fail instead."""
     stripped = CODE.sub("", body)
     leftover = LEFTOVER_MATH.search(stripped)
     if leftover:
         context = stripped[max(0, leftover.start() - 60): leftover.end() + 60].replace("\n", " ")
         raise BuildError(f"unrendered math {leftover.group()!r} in the HTML near: …{context}… "
                          "(display math needs blank lines around $$ … $$)")
+    no_alt = re.search(r"<img (?![^>]*\balt=)[^>]*>", stripped)
+    if no_alt:
+        raise BuildError(f"an image without alternative text: {no_alt.group()} (put it in a figure with a caption)")
 
 
 def screen_body(body: str, fig_dir_name: str) -> str:
-    """The body for browsers: a link on every section heading, and figures that open full size on click."""
+    """The body for browsers: a link on every section heading, figures that open full size on click, and code
+    blocks and tables (which may scroll sideways on a phone) reachable by keyboard."""
+    body = body.replace('<div class="highlight"', '<div class="highlight" tabindex="0"')
+    body = body.replace("<table>", '<table tabindex="0">')
     body = re.sub(r'<(h[1-3]) id="([^"]+)">(.*?)</\1>',
                   r'<\1 id="\2">\3<a class="anchor" href="#\2" aria-label="Link to this section">#</a></\1>', body)
-    return re.sub(rf'(<img src="({re.escape(fig_dir_name)}/[^"]+)"[^>]*>)', r'<a class="zoom" href="\2">\1</a>', body)
+    return re.sub(rf'(<img [^>]*?src="({re.escape(fig_dir_name)}/[^"]+)"[^>]*>)', r'<a class="zoom" href="\2">\1</a>',
+                  body)
 
 
 def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Path,
@@ -121,6 +150,7 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
     body, toc = markdown_to_html(text, math)
     if math.damaged:
         warn(f"cache: {math.damaged} cached math drawing(s) were damaged or from an older version; drawn again")
+    body = caption_alt(body)
     lint(body)
     # What the build made itself is Markup, so the page template's autoescaping leaves it alone.
     css = Markup((templates_dir / "style.css").read_text())
@@ -155,7 +185,8 @@ def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None
     from importlib.metadata import version
 
     figures = sorted(p for p in fig_dir.glob("*") if p.is_file()) if fig_dir.is_dir() else []
-    parts = [page.encode(), version("weasyprint").encode()] + [p.name.encode() + p.read_bytes() for p in figures]
+    parts = [page.encode(), version("weasyprint").encode(), json.dumps([PDF_OPTIONS, HEADER_SCOPE]).encode()] + \
+        [p.name.encode() + p.read_bytes() for p in figures]
     key = sha256_bytes(b"\0".join(parts))[:24]
     cached, layout = cache_dir / f"{key}.pdf", cache_dir / f"{key}.pages.json"
     if cached.exists() or layout.exists():
@@ -175,17 +206,38 @@ def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None
     return pdf, pages
 
 
+# Tagged PDF/UA-1: a structure tree (headings, paragraphs, lists, tables with header cells, links), the
+# document language and title, XMP metadata that claims PDF/UA, and /Alt on every figure (an <img>'s alt, an
+# inline <svg>'s <title>: how math gets its TeX as text). With _header_scope's version, part of the PDF cache key.
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+HEADER_SCOPE = 1                # bump when _header_scope changes what it writes
+
+
+def _header_scope(document, pdf) -> None:
+    """WeasyPrint finisher: /Scope on every header cell, Column in a table's head and Row elsewhere. WeasyPrint
+    ties data cells to their headers by /Headers and /ID only; readers and checkers that look at /Scope need it."""
+    import pydyf
+
+    def parent(element):
+        return pdf.objects[int(element["P"].split()[0])]
+
+    for element in pdf.objects:
+        if isinstance(element, pydyf.Dictionary) and element.get("S") == "/TH":
+            element["A"]["Scope"] = "/Column" if parent(parent(element)).get("S") == "/THead" else "/Row"
+
+
 def html_to_pdf(page: str, base_url: Path) -> tuple[bytes, dict]:
     """The PDF, and its layout: {"pages": count, "anchors": {element id: 1-based page}}."""
     import weasyprint        # 0.7 s to import: only when a PDF is written
 
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    document = weasyprint.HTML(string=page, base_url=str(base_url) + "/").render()
+    document = weasyprint.HTML(string=page, base_url=str(base_url) + "/").render(**PDF_OPTIONS)
     anchors = {}
     for number, laid_out in enumerate(document.pages, start=1):
         for anchor in laid_out.anchors:
             anchors.setdefault(anchor, number)
-    return document.write_pdf(), {"pages": len(document.pages), "anchors": anchors}
+    pdf = document.write_pdf(finisher=_header_scope, **PDF_OPTIONS)
+    return pdf, {"pages": len(document.pages), "anchors": anchors}
 
 
 SITE_MANIFEST = ".hw5report-site.json"     # in a published folder: the files publish wrote, with their digests

@@ -19,7 +19,7 @@ from reportkit.errors import BuildError
 
 SIZE = 16                                   # px per em in ziamath's units; SVGs are sized in em below
 SCALE = 1.0                                 # STIX glyphs match the Times-metric body text at the same em
-DRAWING = 3                                 # bump when _draw's output changes, so cached SVGs are redrawn
+DRAWING = 4                                 # bump when _draw's output changes, so cached SVGs are redrawn
 # ziamath spaces a minus after "=", "(" or "," as a binary operator ("c = − max"); braced, it is an ordinary atom.
 UNARY_MINUS = re.compile(r"(^|[=(\[{,]|\\le|\\ge|\\in|&)(\s*)-")
 UNKNOWN_MACRO = re.compile(r">\s*(\\[A-Za-z]+)\s*<")
@@ -59,8 +59,12 @@ def _draw(tex: str, display: bool) -> str:
                  svg, count=1)
     svg = svg.replace(' id="', f' id="{ID_PREFIX}').replace('href="#', f'href="#{ID_PREFIX}')
     style = "" if display else f' style="vertical-align:{yofst * em:.3f}em"'
-    label = html.escape(tex, quote=True)
-    return svg.replace("<svg ", f'<svg class="math" role="img" aria-label="{label}"{style} ', 1)
+    # The TeX source is the text alternative: <title> names the SVG for screen readers (role="img") and is
+    # what WeasyPrint writes as the /Alt of the PDF's Figure tag (it ignores aria-label).
+    opening = re.match(r"<svg[^>]*>", svg).group()
+    title = f"<title>{html.escape(tex, quote=False)}</title>"
+    return (opening.replace("<svg ", f'<svg class="math" role="img"{style} ', 1) + title
+            + svg[len(opening):])
 
 
 class MathRenderer:

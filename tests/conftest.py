@@ -2,6 +2,7 @@
 import contextlib
 import dataclasses
 import io
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +90,22 @@ def smoke_build(tmp_path_factory, fixture_root):
     code, stdout = run_main(["--all", "--profile", "smoke", "--data", str(fixture_root), "--out", str(out), "--publish"])
     assert code == 0, stdout
     return out, stdout
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (no browser download), one per test module; skipped where it is
+    not installed."""
+    if CHROMIUM is None:
+        pytest.skip("chromium not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

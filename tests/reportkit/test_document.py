@@ -141,3 +141,42 @@ def test_publish_into_its_own_folder_replaces_what_is_there(tmp_path):
     html, figs = site_inputs(tmp_path)
     document.publish(html, figs, site, own_folder=True)
     assert (site / "index.html").read_text().startswith('<img src="figures/a.png"')
+
+
+def test_figures_take_their_caption_as_alt_text_and_an_image_without_one_fails():
+    body = ('<figure class="fig" id="fig-a"><img src="a.png" style="width:1in">\n<figcaption class="caption">'
+            '<span class="num">Figure 1.</span> Loss of <span class="math"><svg class="math"><title>x &lt; 1</title>'
+            '<path d=""/></svg></span> "runs", see <a href="#t">Table 2</a>.</figcaption></figure>')
+    assert '<img alt="Loss of x &lt; 1 &quot;runs&quot;, see Table 2." src="a.png"' in document.caption_alt(body)
+    with pytest.raises(BuildError, match="without alternative text"):
+        document.lint('<p><img src="b.png"></p>')
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_is_tagged_with_alt_text_and_header_scopes(tmp_path):
+    """PDF/UA-1: marked, language and title, /Alt on figures (the caption) and math (its TeX), table header
+    cells with a /Scope, headings kept in order; and the tagging options are part of the PDF cache key."""
+    pikepdf = pytest.importorskip("pikepdf")
+    page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>T</title></head><body>'
+            '<h1>One</h1><p>Math <svg class="math" role="img" width="1em" height="1em" viewBox="0 0 10 10">'
+            '<title>\\alpha</title><rect width="5" height="5"/></svg>.</p><h2>Two</h2>'
+            '<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>'
+            '</body></html>')
+    cache = tmp_path / "pdf"
+    pdf_bytes, _ = document.cached_pdf(page, tmp_path, tmp_path / "figures", cache)
+    (tmp_path / "out.pdf").write_bytes(pdf_bytes)
+    with pikepdf.open(tmp_path / "out.pdf") as pdf:
+        assert pdf.Root.MarkInfo.Marked and str(pdf.Root.Lang) == "en" and pdf.Root.ViewerPreferences.DisplayDocTitle
+        assert b"pdfuaid:part" in pdf.Root.Metadata.read_bytes()
+        elements = [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/StructElem"]
+        roles = [str(e.S) for e in elements]
+        assert [r for r in roles if r.startswith("/H")] == ["/H1", "/H2"]
+        assert [str(e.Alt) for e in elements if e.S == "/Figure"] == ["\\alpha"]
+        assert [str(e.A.Scope) for e in elements if e.S == "/TH"] == ["/Column", "/Column"]
+    assert len(list(cache.glob("*.pdf"))) == 1
+    document.PDF_OPTIONS, saved = {"pdf_variant": "pdf/ua-2"}, document.PDF_OPTIONS
+    try:
+        document.cached_pdf(page, tmp_path, tmp_path / "figures", cache)
+    finally:
+        document.PDF_OPTIONS = saved
+    assert len(list(cache.glob("*.pdf"))) == 2                      # other options: another cache entry

@@ -8,9 +8,15 @@ from reportkit.mathsvg import MathRenderer
 def test_svg_carries_its_tex_and_fresh_glyph_ids(tmp_path):
     renderer = MathRenderer(tmp_path)
     first, second = renderer.render("x_{i}^{*}", display=False), renderer.render("x_{i}^{*}", display=False)
-    assert first.startswith('<svg class="math" role="img" aria-label="x_{i}^{*}"')
+    assert first.startswith('<svg class="math" role="img"')
+    assert first.index("<title>x_{i}^{*}</title>") < first.index("<symbol")       # the name, before any glyph
     assert 'id="m1-' in first and 'id="m2-' in second and 'id="m1-' not in second
     assert len(list(tmp_path.glob("*.svg"))) == 1                        # drawn once, then read from the cache
+
+
+def test_title_is_escaped():
+    svg = MathRenderer().render(r"a < b \& c", display=False)
+    assert "<title>a &lt; b \\&amp; c</title>" in svg
 
 
 @pytest.mark.parametrize("tex, message", [

@@ -1,0 +1,77 @@
+"""The findings behind the prose: differences of printed values, ties, verdicts at their thresholds."""
+import pytest
+
+from experiments import findings as fd
+
+
+def test_points_are_the_difference_of_the_printed_percentages():
+    assert fd.points(0.8556, 0.8032) == 5.3          # unrounded 5.24 points; printed 85.6 % and 80.3 %
+    assert fd.points(0.85649, 0.80251) == 5.3        # unrounded 5.398
+    assert fd.points(0.8032, 0.8556) == -5.3         # a negative gain
+    assert fd.points(0.5, 0.5) == 0.0
+    assert fd.points(0.12345, 0.1, digits=2) == 2.35
+
+
+def test_shown_rounds_like_the_filters():
+    from reportkit.templating import pct, unit
+    for v in (0.85649, 0.12345, 0.5, 0.0005, 0.99995):
+        assert pct(v) == f"{fd.shown_pct(v):.1f}\u00a0%"
+    for v in (455.5, 456.49, 119.6):
+        assert unit(v, "s") == f"{fd.shown(v):.0f}\u00a0s"
+
+
+def test_ratio_is_of_the_printed_values():
+    assert fd.ratio(456.4, 120.3) == 3.8              # 456 s against 120 s
+    assert fd.ratio(455.6, 119.5) == 3.8              # printed 456 and 120 as well
+    assert fd.ratio(10.0, 0.4) is None                # the divisor prints as 0
+    assert fd.ratio(1.0, 1.0) == 1.0
+
+
+def test_direction_and_band_boundaries():
+    assert fd.direction(2, 1) == "above" and fd.direction(1, 2) == "below" and fd.direction(1, 1) == "equal"
+    assert fd.band(3.0, -1.0, 3.0) == "within"        # the boundaries belong to the band
+    assert fd.band(-1.0, -1.0, 3.0) == "within"
+    assert fd.band(3.1, -1.0, 3.0) == "above" and fd.band(-1.1, -1.0, 3.0) == "below"
+
+
+def test_extremes_name_every_class_that_ties_as_printed():
+    names = ["daisy", "bluebell", "tulip", "iris"]
+    found = fd.extremes([0.9, 0.8, 0.80004, 0.95], names)
+    assert found["lowest"] == {"value": 0.8, "names": ["bluebell", "tulip"], "tie": True}
+    assert found["highest"] == {"value": 0.95, "names": ["iris"], "tie": False}
+    assert fd.extremes([0.8, 0.806], ["a", "b"])["lowest"]["names"] == ["a"]      # 80.0 against 80.6
+    assert fd.extremes([0.8, 0.804], ["a", "b"], digits=0)["lowest"]["names"] == ["a", "b"]   # both 80
+    same = fd.extremes([0.5, 0.5], ["a", "b"])
+    assert same["lowest"]["names"] == same["highest"]["names"] == ["a", "b"]
+
+
+def test_lowest_ranked_keeps_a_shared_last_place():
+    acc = {"A": 0.9, "B": 0.5, "C": 0.7, "D": 0.7, "E": 0.6}
+    assert fd.lowest_ranked(acc, 3) == [["B", 0.5], ["E", 0.6], ["C", 0.7], ["D", 0.7]]
+    assert fd.lowest_ranked(acc, 2) == [["B", 0.5], ["E", 0.6]]
+    assert fd.lowest_ranked({"A": 0.1}, 3) == [["A", 0.1]]
+
+
+def test_top_ties_and_largest_cells():
+    assert fd.top_ties([["O", "0", 9], ["I", "1", 9], ["S", "5", 4]]) == [["O", "0", 9], ["I", "1", 9]]
+    assert fd.top_ties([["O", "0", 9], ["I", "1", 8]]) == [["O", "0", 9]]
+    assert fd.top_ties([]) == []
+    cm = [[5, 2, 0], [0, 5, 2], [1, 0, 5]]
+    found = fd.largest_cells(cm, ["a", "b", "c"])
+    assert found["tie"] and [(c["true"], c["predicted"]) for c in found["cells"]] == [("a", "b"), ("b", "c")]
+    assert fd.largest_cells([[3, 0], [0, 3]], ["a", "b"]) == {"cells": [], "tie": False}
+
+
+def test_difference_and_significant():
+    assert fd.difference(17.004, 16.996, 2) == 0.0     # both print as 17.00
+    assert fd.difference(16.40, 17.05, 2) == -0.65
+    assert fd.significant(0.012345, 3) == 0.0123
+    assert fd.mean([0.9, 0.92, 0.94]) == pytest.approx(0.92)
+
+
+def test_two_columns_and_call():
+    assert fd.two_columns([1, 2, 3], None) == [(1, 3), (2, None)]
+    assert fd.two_columns([1, 2, 3, 4], None) == [(1, 3), (2, 4)]
+    assert fd.call("NistCNN", widths=[16, 32, 64], dropout=0.5) == "NistCNN(widths=(16, 32, 64), dropout=0.5)"
+    assert fd.call("ResNetSmall", 10, [16, 32]) == "ResNetSmall(10, (16, 32))"
+

@@ -180,7 +180,19 @@ def draw(ctx: Context) -> Result:
     return Result(figures=[training_figure(ctx, history, zero_history), data_figure(ctx, toy["x"], toy["y"], params)])
 
 
+def findings(ctx: Context) -> Result:
+    """What the Q2 text derives: chance level, and the run's result after the handout's epoch count (the same
+    run: with a fixed learning rate and batches drawn once, its first handout_epochs epochs are run_q2's run)."""
+    toy = ctx.input("toy")
+    with np.load(toy.path("toy.npz")) as a:
+        loss, acc, classes = a["loss"], a["acc"], a["y"].shape[1]
+    at = min(toy.config["handout_epochs"], len(loss))
+    return Result({"findings": {"chance_accuracy": 1 / classes, "handout_epochs": at,
+                                "handout_loss": float(loss[at - 1]), "handout_accuracy": float(acc[at - 1])}})
+
+
 SECTION = Section(id="q2", title="Q2 Implementing a fully-connected network", template="q2.md.j2", parts=(
     Part("toy", run_toy, Config, smoke={"epochs": 60, "handout_epochs": 30, "study_seeds": 2}),
     Part("figures", draw, reads=("toy",)),
+    Part("findings", findings, reads=("toy",)),
 ))

@@ -75,3 +75,11 @@ def test_two_columns_and_call():
     assert fd.call("NistCNN", widths=[16, 32, 64], dropout=0.5) == "NistCNN(widths=(16, 32, 64), dropout=0.5)"
     assert fd.call("ResNetSmall", 10, [16, 32]) == "ResNetSmall(10, (16, 32))"
 
+
+# ---------------------------------------------------------------- the sections' finding functions
+def test_ocr_text_rows_keep_extra_lines():
+    from experiments.q4_ocr import text_rows
+
+    rows = text_rows(["AB", "CD"], [[["A", True], ["B", True]], [["C", True], ["0", False]]], ["AB", "C0", "EXTRA"])
+    assert [r["truth"] for r in rows] == ["AB", "CD", ""] and rows[2] == {"truth": "", "extra": "EXTRA"}
+    assert text_rows(["AB"], [[["A", True]]], ["A"]) == [{"truth": "AB", "marked": [["A", True]]}]

@@ -77,6 +77,32 @@ def test_two_columns_and_call():
 
 
 # ---------------------------------------------------------------- the sections' finding functions
+def run(lr, final_valid, final_train, loss, rises=0, max_rise=0.0, last_gain=0.01, diverged=False):
+    return {"lr": lr, "final_valid_acc": final_valid, "final_train_acc": final_train, "final_train_loss": loss,
+            "loss_rises": rises, "max_rise": max_rise, "last_gain": last_gain, "diverged": diverged}
+
+
+def test_learning_rate_findings():
+    from experiments.q3_nist_mlp import FindingsConfig, rate_findings
+
+    best = run(0.3, 0.856, 0.88, 0.4, rises=1, max_rise=0.01)
+    shown = {"best": best, "high": run(3, 0.8032, 0.8, 0.6, rises=5, max_rise=0.03),
+             "low": run(0.03, 0.80, 0.80, 0.8, rises=1, last_gain=-0.0123)}
+    f = rate_findings(shown, 50, FindingsConfig())
+    assert f["steps"] == 49 and f["best_gap"] == "above" and f["best_gap_points"] == 2.4
+    assert f["high_vs_best"] == "below" and f["high_vs_best_points"] == 5.3      # 85.6 against 80.3
+    assert not f["high_overshoots"]                                              # 0.03 is 3x, not more
+    shown["high"]["max_rise"] = 0.0301
+    assert rate_findings(shown, 50, FindingsConfig())["high_overshoots"]
+    assert f["low_smooth"] and f["low_undertrained"] and f["low_loss_ratio"] == 2.0
+    assert not f["low_gained"] and f["low_last_gain_points"] == 1.23
+    shown["high"] = run(3, None, None, None, diverged=True)
+    diverged = rate_findings(shown, 50, FindingsConfig())
+    assert diverged["high_overshoots"] and "high_vs_best" not in diverged
+    equal = rate_findings({**shown, "best": run(0.3, 0.8, 0.8, 0.4)}, 50, FindingsConfig())
+    assert equal["best_gap"] == "equal"
+
+
 def test_ocr_text_rows_keep_extra_lines():
     from experiments.q4_ocr import text_rows
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from experiments import findings as fd
 from hw5 import autoencoder as ae
 from hw5.data import LETTERS, load_nist36, rows_to_images
 from hw5.plotting import epoch_axis, plt, save
@@ -206,10 +207,42 @@ def draw(ctx: Context) -> Result:
         compare_figure(ctx, r["images"], recons, idx)])
 
 
+@dataclass(frozen=True)
+class FindingsConfig:
+    converged_drop: float = 0.005     # the handout run "has converged" when the last fifth lowers its loss by less
+    fits_margin_db: float = 0.2       # the improved AE "starts to fit its training set" when its train-valid PSNR gap
+    #                                   exceeds PCA's by more than this
+
+
+def findings(ctx: Context) -> Result:
+    """Every derived number and verdict of the Q5 text, from the training part's cached metrics; dB values are
+    differences of the table's two-decimal numbers, seconds of its one-decimal ones."""
+    train, cfg = ctx.input("train"), ctx.config
+    m, tc = train.metrics, train.config
+    psnr, seconds = m["psnr_train"], m["train_seconds"]
+    gain = fd.difference(m["psnr_valid_improved"], m["psnr_pca32"], 2)
+    handout_gain = fd.difference(m["psnr_valid"], m["psnr_pca32"], 2)
+    gap, pca_gap = (fd.difference(psnr["improved"], m["psnr_valid_improved"], 2),
+                    fd.difference(psnr["pca"], m["psnr_pca32"], 2))
+    dead = {k: m["units"][k]["dead"] for k in ("handout", "improved")}
+    return Result({"findings": {
+        "flat_covered": 1 - tc["flat_fraction"], "epoch_steps": tc["epochs"] - 1,
+        "converged": m["tail_drop"] < cfg.converged_drop,
+        "dead_handout": sum(dead["handout"]), "dead_improved": sum(dead["improved"]), "hidden_units": 3 * tc["hidden"],
+        "improved_lower_loss": m["improved_final_loss"] < m["final_loss"],
+        "improved_params": m["params"]["autoencoder"] + m["params"]["input_mean"],
+        "improved_vs_pca": fd.direction(gain, 0.0), "improved_vs_pca_db": abs(gain),
+        "handout_vs_pca": fd.direction(handout_gain, 0.0), "handout_vs_pca_db": abs(handout_gain),
+        "improved_error_reduction": 1 - 10 ** (-gain / 10),
+        "pca_faster": fd.shown(seconds["pca"], 1) < fd.shown(seconds["handout"], 1),
+        "gap_db": gap, "pca_gap_db": pca_gap, "improved_fits_training": gap > pca_gap + cfg.fits_margin_db}})
+
+
 SECTION = Section(id="q5", title="Q5 Image compression with autoencoders", template="q5.md.j2", parts=(
     Part("train", run_training, Config,
          smoke={"epochs": 3, "improved_epochs": 3, "improved_warmup": 1, "lr_every": 1, "train_limit": 720,
                 "valid_stride": 20},
          data=("data/nist36_train.mat", "data/nist36_valid.mat")),
     Part("figures", draw, reads=("train",)),
+    Part("findings", findings, FindingsConfig, reads=("train",)),
 ))

@@ -109,3 +109,32 @@ def test_ocr_text_rows_keep_extra_lines():
     rows = text_rows(["AB", "CD"], [[["A", True], ["B", True]], [["C", True], ["0", False]]], ["AB", "C0", "EXTRA"])
     assert [r["truth"] for r in rows] == ["AB", "CD", ""] and rows[2] == {"truth": "", "extra": "EXTRA"}
     assert text_rows(["AB"], [[["A", True]]], ["A"]) == [{"truth": "AB", "marked": [["A", True]]}]
+
+
+def q5_findings(tail_drop=0.004, psnr=(16.40, 17.05, 16.90), train=(16.60, 17.60, 17.00), seconds=(30.0, 90.0, 0.5)):
+    from pathlib import Path
+
+    from experiments.q5_autoencoder import FindingsConfig, findings
+    from reportkit.section import Context, Upstream
+
+    handout, improved, pca = psnr
+    metrics = {"psnr_valid": handout, "psnr_valid_improved": improved, "psnr_pca32": pca, "tail_drop": tail_drop,
+               "psnr_train": dict(zip(("handout", "improved", "pca"), train)), "final_loss": 10.0,
+               "improved_final_loss": 8.0, "params": {"autoencoder": 69728, "input_mean": 1024, "pca": 33792},
+               "units": {"handout": {"dead": [1, 0, 2]}, "improved": {"dead": [0, 0, 0]}},
+               "train_seconds": dict(zip(("handout", "improved", "pca"), seconds))}
+    up = Upstream(metrics, {"flat_fraction": 0.05, "epochs": 100, "hidden": 32}, Path("."), (), {})
+    ctx = Context("q5.findings", FindingsConfig(), "full", 0, "cpu", None, Path("."), {"train": up})
+    return findings(ctx).metrics["findings"]
+
+
+def test_autoencoder_findings():
+    f = q5_findings()
+    assert f["converged"] and not q5_findings(tail_drop=0.005)["converged"]      # the threshold is not below itself
+    assert f["improved_vs_pca"] == "above" and f["improved_vs_pca_db"] == 0.15    # 17.05 - 16.90
+    assert f["handout_vs_pca"] == "below" and f["handout_vs_pca_db"] == 0.5       # a negative gain, printed positive
+    assert q5_findings(psnr=(16.9, 16.9, 16.9))["improved_vs_pca"] == "equal"
+    assert f["gap_db"] == 0.55 and f["pca_gap_db"] == 0.1 and f["improved_fits_training"]
+    assert not q5_findings(train=(16.6, 17.35, 17.0))["improved_fits_training"]   # 0.30 is not above 0.10 + 0.2
+    assert f["dead_handout"] == 3 and f["dead_improved"] == 0 and f["hidden_units"] == 96
+    assert f["improved_params"] == 70752 and f["epoch_steps"] == 99 and f["pca_faster"]

@@ -77,6 +77,20 @@ def test_two_columns_and_call():
 
 
 # ---------------------------------------------------------------- the sections' finding functions
+def test_fit_verdicts_at_their_thresholds():
+    from experiments.q6_1_torch import fit_verdict, overfit_verdict
+
+    assert fit_verdict(0.830, 0.800, 3.0, 1.0) == "close"          # exactly 3.0 points: not more than 3
+    assert fit_verdict(0.831, 0.800, 3.0, 1.0) == "fits"
+    assert fit_verdict(0.790, 0.800, 3.0, 1.0) == "close"          # exactly 1.0 below
+    assert fit_verdict(0.789, 0.800, 3.0, 1.0) == "harder"
+    assert fit_verdict(0.8, 0.8, 3.0, 1.0) == "close"
+    assert overfit_verdict(0.88, 0.80, 8.0) == "a little"          # 8.0 points: not more than 8
+    assert overfit_verdict(0.881, 0.80, 8.0) == "clearly"
+    assert overfit_verdict(0.80, 0.80, 8.0) == "no" and overfit_verdict(0.79, 0.80, 8.0) == "no"
+    assert overfit_verdict(0.80049, 0.8, 8.0) == "no"              # both print as 80.0 %
+
+
 def run(lr, final_valid, final_train, loss, rises=0, max_rise=0.0, last_gain=0.01, diverged=False):
     return {"lr": lr, "final_valid_acc": final_valid, "final_train_acc": final_train, "final_train_loss": loss,
             "loss_rises": rises, "max_rise": max_rise, "last_gain": last_gain, "diverged": diverged}
@@ -101,6 +115,18 @@ def test_learning_rate_findings():
     assert diverged["high_overshoots"] and "high_vs_best" not in diverged
     equal = rate_findings({**shown, "best": run(0.3, 0.8, 0.8, 0.4)}, 50, FindingsConfig())
     assert equal["best_gap"] == "equal"
+
+
+def test_hardest_flower_class_names_ties_and_the_confusion_of_a_single_one():
+    from experiments.q6_2_finetune import hardest
+
+    rows = [{"name": "daisy", "finetune": 0.9, "finetune_confused_with": "iris"},
+            {"name": "bluebell", "finetune": 0.8, "finetune_confused_with": "crocus"},
+            {"name": "tulip", "finetune": 0.8, "finetune_confused_with": "daisy"}]
+    h = hardest(rows, "finetune")
+    assert h["names"] == ["bluebell", "tulip"] and h["tie"] and h["value"] == 0.8
+    rows[2]["finetune"] = 0.85
+    assert hardest(rows, "finetune") == {"value": 0.8, "names": ["bluebell"], "tie": False, "confused_with": "crocus"}
 
 
 def test_ocr_text_rows_keep_extra_lines():
@@ -138,3 +164,27 @@ def test_autoencoder_findings():
     assert not q5_findings(train=(16.6, 17.35, 17.0))["improved_fits_training"]   # 0.30 is not above 0.10 + 0.2
     assert f["dead_handout"] == 3 and f["dead_improved"] == 0 and f["hidden_units"] == 96
     assert f["improved_params"] == 70752 and f["epoch_steps"] == 99 and f["pca_faster"]
+
+
+def test_nist_findings_ratios_are_of_the_printed_times():
+    from experiments.q6_1_torch import FindingsConfig, nist_findings
+
+    history = {"valid_loss": [1.0, 0.5]}
+    fc = {"final_train": 0.80, "final_valid": 0.81, "train_seconds": 40.0, "parameters": 67940, "history": history,
+          "reach_90": {"epoch": None}, "valid_errors": {"pairs": [["O", "0", 9], ["I", "1", 5], ["S", "5", 3], ["Z", "2", 1]]}}
+    cnn = {"member_seconds": 120.3, "train_seconds": 456.4, "parameters": 108916, "single_valid": 0.9251,
+           "final_valid": 0.936, "members": 5, "members_valid": [0.925, 0.93, 0.931, 0.92, 0.929],
+           "reach_90": {"epoch": 3}}
+    f = nist_findings(fc, cnn, {"epochs": 40, "hidden": 64, "dropout": 0.0},
+                      {"epochs": 12, "widths": [16, 32, 64], "dropout": 0.5}, 0.856, 0.771, FindingsConfig())
+    assert f["ensemble_time_ratio"] == 3.8                  # 456 s against 120 s, not the 5 members
+    assert f["fc_seconds_per_epoch"] == 1.0 and f["epoch_time_ratio"] == 10.0     # 10 s against 1.0 s
+    assert f["cnn_vs_fc"] == "above" and f["cnn_vs_fc_points"] == 11.5           # 92.5 against 81.0
+    assert f["fc_fit"] == "close" and f["fc_vs_q3"] == "below" and f["fc_vs_q3_points"] == 4.6
+    assert f["q3_plain_below_fc"] and f["only_cnn_reaches_90"] and f["ensemble_beats_best_member"]
+    assert f["fc_worst_pairs"] == [["O", "0", 9], ["I", "1", 5], ["S", "5", 3]]
+    assert f["cnn_call"] == "NistCNN(widths=(16, 32, 64), dropout=0.5)"
+    tie = nist_findings(fc, {**cnn, "final_valid": 0.9314}, {"epochs": 40, "hidden": 64, "dropout": 0.0},
+                        {"epochs": 12, "widths": [16, 32], "dropout": 0.5}, 0.81, None, FindingsConfig())
+    assert not tie["ensemble_beats_best_member"]            # 93.1 % equals the best member's 93.1 %
+    assert tie["fc_vs_q3"] == "equal" and not tie["q3_plain_below_fc"]

@@ -180,15 +180,31 @@ def draw(ctx: Context) -> Result:
     return Result(figures=[training_figure(ctx, history, zero_history), data_figure(ctx, toy["x"], toy["y"], params)])
 
 
+def norm_errors(x, y, params, h) -> dict:
+    """The relative error of Q1 (nn.norm_relative_error) between backprop and central differences, per parameter
+    array: the toy check of Q2.5 under the writeup's one definition."""
+    params = {k: v.astype(np.float64).copy() for k, v in params.items() if k[0] in "Wb"}
+    backprop(x, y, params)
+    analytic = {k: params["grad_" + k].copy() for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
+    return {name: nn.norm_relative_error(grad, nn.numerical_grad(
+        lambda: nn.compute_loss_and_acc(y, mlp.predict(x, params))[0], params[name], h))
+        for name, grad in analytic.items()}
+
+
 def findings(ctx: Context) -> Result:
-    """What the Q2 text derives: chance level, and the run's result after the handout's epoch count (the same
-    run: with a fixed learning rate and batches drawn once, its first handout_epochs epochs are run_q2's run)."""
+    """What the Q2 text derives: chance level, the run's result after the handout's epoch count (the same run:
+    with a fixed learning rate and batches drawn once, its first handout_epochs epochs are run_q2's run), and
+    the gradient check per parameter under the writeup's relative error, at run_toy's initial point."""
     toy = ctx.input("toy")
     with np.load(toy.path("toy.npz")) as a:
         loss, acc, classes = a["loss"], a["acc"], a["y"].shape[1]
     at = min(toy.config["handout_epochs"], len(loss))
+    rng = np.random.default_rng(ctx.seed)                       # run_toy's data and initialisation, drawn again
+    x, y = toy_data(rng, toy.config["points_per_class"])
+    params = init_params(toy.config["hidden"], rng)
     return Result({"findings": {"chance_accuracy": 1 / classes, "handout_epochs": at,
-                                "handout_loss": float(loss[at - 1]), "handout_accuracy": float(acc[at - 1])}})
+                                "handout_loss": float(loss[at - 1]), "handout_accuracy": float(acc[at - 1]),
+                                "norm_rel_error": norm_errors(x, y, params, toy.config["gradcheck_h"])}})
 
 
 SECTION = Section(id="q2", title="Q2 Implementing a fully-connected network", template="q2.md.j2", parts=(

@@ -188,3 +188,17 @@ def test_nist_findings_ratios_are_of_the_printed_times():
                         {"epochs": 12, "widths": [16, 32], "dropout": 0.5}, 0.81, None, FindingsConfig())
     assert not tie["ensemble_beats_best_member"]            # 93.1 % equals the best member's 93.1 %
     assert tie["fc_vs_q3"] == "equal" and not tie["q3_plain_below_fc"]
+
+
+def test_the_toy_gradient_check_per_parameter_uses_the_one_relative_error():
+    import numpy as np
+
+    from experiments.q2_numpy_net import init_params, norm_errors, toy_data
+    from hw5 import nn
+
+    rng = np.random.default_rng(3)
+    x, y = toy_data(rng, 5)
+    errors = norm_errors(x, y, init_params(6, rng), 1e-5)
+    assert set(errors) == {"Wlayer1", "blayer1", "Woutput", "boutput"} and max(errors.values()) < 1e-6
+    assert nn.norm_relative_error(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0
+    assert nn.norm_relative_error(np.array([1.0]), np.array([-1.0])) == pytest.approx(np.sqrt(2))   # its largest

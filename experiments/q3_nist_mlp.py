@@ -126,10 +126,12 @@ def weights_figure(ctx, w_init: np.ndarray, w_trained: np.ndarray) -> Figure:
 
 def confusion_figure(ctx, cm: np.ndarray) -> Figure:
     """The test confusion matrix on a logarithmic colour scale, so that single confusions show."""
-    fig, ax = plt.subplots(figsize=(4.7, 4.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.0, 5.2), layout="constrained")
     image = ax.imshow(np.where(cm > 0, cm, np.nan), cmap="viridis", norm=LogNorm(vmin=1, vmax=cm.max()))
-    fig.colorbar(image, ax=ax, shrink=0.8, label="test images (log scale; empty cells blank)")
-    ax.set_xticks(range(36), LETTERS, fontsize=5.5), ax.set_yticks(range(36), LETTERS, fontsize=5.5)
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= cm.max()]
+    bar = fig.colorbar(image, ax=ax, shrink=0.8, label="test images (log scale; empty cells blank)", ticks=ticks)
+    bar.ax.set_yticklabels([str(t) for t in ticks]), bar.ax.minorticks_off()
+    ax.set_xticks(range(36), LETTERS, fontsize=7), ax.set_yticks(range(36), LETTERS, fontsize=7)
     ax.set_xlabel("predicted class"), ax.set_ylabel("true class"), ax.grid(False)
     return Figure("q3-confusion", save(fig, ctx.path("confusion.png")),
                   "Confusion matrix of the chosen network on the test set (rows: true class, columns: prediction), "

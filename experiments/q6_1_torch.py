@@ -369,7 +369,7 @@ def confusion_figure(ctx: Context, mats: list[tuple[str, list]], names: list[str
         ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
         for (i, j), v in np.ndenumerate(cm):
             if v:
-                ax.text(j, i, str(v), ha="center", va="center", fontsize=6.5,
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
                         color="white" if v > cm.sum(1)[i] / 2 else "black")
         ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
         ax.set_yticks(range(len(names)), names if ax is np.atleast_1d(axes)[0] else [], fontsize=7)

@@ -232,17 +232,17 @@ def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pr
     rng, n = np.random.default_rng(ctx.seed), min(ctx.config.grid_images, len(y))
     wrong = np.flatnonzero(pred_ft != y)[: n // 3]
     rest = rng.permutation(np.setdiff1d(np.arange(len(y)), wrong))[: n - len(wrong)]
-    pick, cols = np.concatenate([wrong, np.sort(rest)]), 8
-    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(6.9, 1.08 * -(-n // cols)), squeeze=False)
+    pick, cols = np.concatenate([wrong, np.sort(rest)]), 6
+    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(6.9, 1.35 * -(-n // cols)), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, i in zip(axes.ravel(), pick):
         ax.imshow(x[i].permute(1, 2, 0).numpy())
-        ax.set_title(names[y[i]].replace("_", " "), fontsize=6.5, pad=2)
+        ax.set_title(names[y[i]].replace("_", " "), fontsize=7, pad=2)
         for row, (pred, tag) in enumerate(((pred_ft, "FT"), (pred_sc, "SC"))):
             ok = pred[i] == y[i]
-            ax.text(0.02, 0.03 + 0.13 * (1 - row), f"{tag}: {names[pred[i]].replace('_', ' ')}" + ("" if ok else " ✗"),
-                    transform=ax.transAxes, fontsize=5.5, color="white",
+            ax.text(0.02, 0.03 + 0.16 * (1 - row), f"{tag}: {names[pred[i]].replace('_', ' ')}" + ("" if ok else " ✗"),
+                    transform=ax.transAxes, fontsize=7, color="white",
                     bbox=dict(facecolor="C2" if ok else "C3", edgecolor="none", pad=1, alpha=0.85))
     return Figure("q6_2-grid", save(fig, ctx.path("grid.png")),
                   f"Flowers-17 test images with the true class above and the predictions of the fine-tuned "

@@ -39,9 +39,10 @@ class ReadConfig:
 
 @dataclass(frozen=True)
 class DrawConfig:
-    figure_width: int = 1100    # Q4.3 figures: bw pages shown at most this many pixels wide ...
-    max_height: float = 4.2     # ... this many inches tall and max_width wide, so that
-    max_width: float = 3.35     # two fit side by side and four on a page
+    figure_width: int = 2100    # Q4.3 figures: bw pages shown at most this many pixels wide ...
+    max_height: float = 8.0     # ... this many inches tall and max_width wide (the text width), at dpi dots per
+    max_width: float = 6.9      # inch, so that the letters under the boxes can be read at 100 % zoom
+    dpi: int = 300
 
 
 # ---------------------------------------------------------------- reading
@@ -164,7 +165,9 @@ def boxes_figure(ctx: Context, name: str, mask: np.ndarray, factor: int, shape, 
                                    color="red", lw=0.8))
     ax.set_xlim(0, shape[1] / scale), ax.set_ylim(shape[0] / scale, 0), ax.axis("off")
     stem = name.split(".")[0]
-    return Figure(f"q4-boxes-{stem}", save(fig, ctx.path(f"boxes_{stem}.png")),
+    with plt.rc_context({"savefig.dpi": cfg.dpi}):
+        saved = save(fig, ctx.path(f"boxes_{stem}.png"))
+    return Figure(f"q4-boxes-{stem}", saved,
                   f"`findLetters` on `{name}`: the bw image (ink 0, paper 1) and {len(boxes)} boxes.")
 
 

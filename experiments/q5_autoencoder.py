@@ -72,17 +72,24 @@ def show(ax, row, title=None):
         ax.set_title(title, fontsize=7)
 
 
-def loss_figure(ctx, losses, improved, flat_epoch, flat_fraction) -> Figure:
-    fig, ax = plt.subplots(figsize=(5.0, 2.4))
-    ax.plot(np.arange(1, len(losses) + 1), losses, label="handout defaults (momentum SGD)")
-    ax.plot(np.arange(1, len(improved) + 1), improved, "--", label="improved (Adam, centred inputs)")
-    ax.axvline(flat_epoch, color="gray", lw=0.8, ls=":")
-    ax.set_yscale("log"), ax.set_xlabel("epoch"), ax.set_ylabel("total squared error per epoch"), ax.legend()
-    epoch_axis(ax)
-    return Figure("q5-loss", save(fig, ctx.path("loss.png")),
-                  "Training loss per epoch (sum over the epoch's batches of $\\sum (x - \\hat{x})^2$, log scale). "
-                  f"The dotted line marks epoch {flat_epoch}, where the handout run comes within "
-                  f"{flat_fraction:.0%} of its total fall.")
+def loss_figure(ctx, losses, improved, flat_epoch, flat_fraction) -> list[Figure]:
+    """Q5.2's curve alone, and Q5.4's figure that adds the improved training (each where its text introduces it)."""
+    figures = []
+    for label, file, curves in (("q5-loss", "loss.png", [losses]), ("q5-loss-improved", "loss_improved.png",
+                                                                      [losses, improved])):
+        fig, ax = plt.subplots(figsize=(5.0, 2.4))
+        ax.plot(np.arange(1, len(losses) + 1), losses, label="handout defaults (momentum SGD)")
+        if len(curves) > 1:
+            ax.plot(np.arange(1, len(improved) + 1), improved, "--", label="improved (Adam, centred inputs)")
+        ax.axvline(flat_epoch, color="gray", lw=0.8, ls=":")
+        ax.set_yscale("log"), ax.set_xlabel("epoch"), ax.set_ylabel("total squared error per epoch"), ax.legend()
+        epoch_axis(ax)
+        figures.append(Figure(label, save(fig, ctx.path(file)),
+                              "Training loss per epoch (sum over the epoch's batches of $\\sum (x - \\hat{x})^2$, log "
+                              f"scale){' with the handout settings and with the improved training' if len(curves) > 1 else ''}. "
+                              f"The dotted line marks epoch {flat_epoch}, where the handout run comes within "
+                              f"{flat_fraction:.0%} of its total fall."))
+    return figures
 
 
 def pairs_figure(ctx, x, x_hat, idx, classes) -> Figure:
@@ -202,7 +209,7 @@ def draw(ctx: Context) -> Result:
     idx = list(range(len(r["images"])))
     recons = {"handout AE": r["handout"], "improved AE": r["improved"], f"PCA-{cfg['components']}": r["pca"]}
     return Result(figures=[
-        loss_figure(ctx, m["losses"], r["improved_losses"], m["flat_epoch"], cfg["flat_fraction"]),
+        *loss_figure(ctx, m["losses"], r["improved_losses"], m["flat_epoch"], cfg["flat_fraction"]),
         pairs_figure(ctx, r["images"], r["handout"], idx, cfg["classes"]),
         compare_figure(ctx, r["images"], recons, idx)])
 

@@ -123,7 +123,7 @@ def training_figure(ctx, history, zero_history) -> Figure:
                   "Xavier initialisation against all-zero weights.")
 
 
-def data_figure(ctx, x, y, params) -> Figure:
+def data_figure(ctx, x, y, params, epochs: int) -> Figure:
     fig, ax = plt.subplots(figsize=(3.6, 2.4))
     gx, gy = np.meshgrid(np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 200),
                          np.linspace(x[:, 1].min() - 5, x[:, 1].max() + 5, 200))
@@ -134,7 +134,8 @@ def data_figure(ctx, x, y, params) -> Figure:
         ax.scatter(pts[:, 0], pts[:, 1], s=14, color=plt.cm.tab10(c), label=f"class {c}")
     ax.set_xlabel("$x_1$"), ax.set_ylabel("$x_2$"), ax.legend(fontsize=7, ncol=2)
     return Figure("q2-toy-data", save(fig, ctx.path("toy_data.png")),
-                  "The four toy classes with the trained network's decision regions.")
+                  f"The four toy classes and the decision regions of the 2–25–4 network trained from Xavier "
+                  f"initialisation for {epochs} epochs (the solid curves of the training figure).")
 
 
 def run_toy(ctx: Context) -> Result:
@@ -177,7 +178,9 @@ def draw(ctx: Context) -> Result:
     history = {"loss": toy["loss"], "acc": toy["acc"]}
     zero_history = {"loss": toy["zero_loss"], "acc": toy["zero_acc"]}
     params = {k: toy[k] for k in mlp.KEYS}
-    return Result(figures=[training_figure(ctx, history, zero_history), data_figure(ctx, toy["x"], toy["y"], params)])
+    epochs = ctx.input("toy").config["epochs"]
+    return Result(figures=[training_figure(ctx, history, zero_history),
+                           data_figure(ctx, toy["x"], toy["y"], params, epochs)])
 
 
 def norm_errors(x, y, params, h) -> dict:

@@ -202,3 +202,52 @@ def test_the_toy_gradient_check_per_parameter_uses_the_one_relative_error():
     assert set(errors) == {"Wlayer1", "blayer1", "Woutput", "boutput"} and max(errors.values()) < 1e-6
     assert nn.norm_relative_error(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0
     assert nn.norm_relative_error(np.array([1.0]), np.array([-1.0])) == pytest.approx(np.sqrt(2))   # its largest
+
+
+def test_flower_comparison_findings():
+    from experiments.q6_2_finetune import CompareConfig, comparison_findings
+
+    rows = [{"name": "daisy", "finetune": 0.9, "scratch": 0.95, "finetune_confused_with": "", "scratch_confused_with": ""},
+            {"name": "iris", "finetune": 0.85, "scratch": 0.85, "finetune_confused_with": "", "scratch_confused_with": ""}]
+    ft = {"finetune_test_accuracy": 0.8556, "squeezenet_parameters": 731000, "n_train": 680, "n_classes": 17,
+          "finetune": {"fire_gain_images": -2, "trainable": {"head": 8721, "fire": 394897}, "chosen": "head",
+                       "seconds": {"features": 30.4, "head": 5.2, "fire": 60.1}}}
+    sc = {"scratch_test_accuracy": 0.8032, "scratch": {"best_train_acc": 0.90, "valid_accuracy": 0.80, "seconds": 95.6}}
+    f = comparison_findings(ft, sc, {"fire_modules": 2, "head_lr": 1e-3, "fire_lr": 1e-4}, {"width": 32}, rows,
+                            CompareConfig())
+    assert f["test"] == "above" and f["test_points"] == 5.3                 # 85.6 % against 80.3 %
+    assert f["first_fire_module"] == 11 and f["lr_ratio"] == pytest.approx(10)
+    assert f["scratch_channels"] == [32, 64, 128, 256] and f["fire_gain_images"] == 2
+    assert f["scratch_better_count"] == 1 and f["frozen_weights"] == 731000 - 8721 and f["train_per_class"] == 40
+    assert not f["scratch_overfits"] and f["scratch_gap_points"] == 10.0     # 10 points is not above 10
+    assert f["transfer_cheaper"]                                            # printed 30 + 65 = 95 against 96
+    sc["scratch"]["seconds"] = 95.4                                         # 95 against 95: not cheaper
+    assert not comparison_findings(ft, sc, {"fire_modules": 2, "head_lr": 1e-3, "fire_lr": 1e-4}, {"width": 32},
+                                   rows, CompareConfig())["transfer_cheaper"]
+
+
+def test_cifar_and_sun_findings_name_ties_and_verdicts():
+    from experiments.q6_1_torch import FindingsConfig, cifar_findings, sun_findings
+
+    names = [f"c{i}" for i in range(4)]
+    cm = [[8, 2, 0, 0], [0, 8, 0, 2], [0, 0, 10, 0], [0, 0, 0, 10]]
+    cf = {"names": names, "per_class": [0.8, 0.8, 1.0, 1.0], "taken_for": [{"name": "c1", "count": 2}] * 4,
+          "n_batch_files": 2, "n_train": 900, "n_valid": 100, "n_test": 40, "final_train": 0.70, "final_valid": 0.75,
+          "history": {"valid_acc": [0.3, 0.75]}, "confusion": cm}
+    f = cifar_findings(cf, {"widths": [16, 32]}, FindingsConfig())
+    assert not f["all_batches"] and f["n_images"] == 1000 and f["test_per_class"] == 10
+    assert f["fit"] == "harder" and f["gap_points"] == 5.0
+    assert f["lowest"]["names"] == ["c0", "c1"] and f["highest"]["names"] == ["c2", "c3"]
+    assert f["largest_confusions"]["tie"] and len(f["class_rows"]) == 2
+    sun = {"names": names, "per_class": [0.5, 0.8, 0.9, 1.0], "test_accuracy": 0.80, "n_fit": 170, "n_valid": 30,
+           "n_test": 40, "final_train": 0.95, "final_valid": 0.87, "confusion": cm}
+    rows = [{"layers": 1, "lam": None, "valid_accuracy": 0.7}, {"layers": 2, "lam": None, "valid_accuracy": 0.7},
+            {"layers": 2, "lam": 0.1, "valid_accuracy": 0.75}]
+    bow = {"per_class": [0.5, 0.9, 0.9, 0.95], "test_accuracy": 0.80, "chosen": rows[2], "nearest_neighbour_best": 0.7,
+           "best_by_depth": {"1": 0.7, "2": 0.75}, "validation": rows, "confusion": cm}
+    s = sun_findings(sun, bow, {"widths": [16], "dropout": 0.0}, {"layers": [1, 2], "scales": [1, 2.8284]},
+                     FindingsConfig())
+    assert s["cnn_vs_bow"] == "equal" and s["cnn_vs_bow_points"] == 0.0
+    assert s["overfit"] == "a little" and s["ridge_better"] and s["ridge_gain_points"] == 5.0
+    assert s["depth"]["finer_better"] and s["bow_better_classes"] == ["c1"] and s["scales"] == [1.0, 2.83]
+    assert [c["chosen"] for c in s["valid_rows"][1]["cells"]] == [False, True] and s["fit_per_class"] == 42

@@ -256,6 +256,7 @@ class FindingsConfig:
     smooth_correlation: float = 0.5   # trained weight images whose mean adjacent correlation exceeds this are "smooth"
     faded_border: float = 0.5         # the border "has faded" when its weight ratio fell below this share of init's
     worst_classes: int = 3            # classes named as recognised worst (more when the last place is shared)
+    close_points: float = 2.0         # train and valid accuracy "close together" when at most this far apart
 
 
 def rate_findings(shown: dict, epochs: int, cfg) -> dict:
@@ -271,6 +272,8 @@ def rate_findings(shown: dict, epochs: int, cfg) -> dict:
     if not low["diverged"]:
         loss_low, loss_best = fd.significant(low["final_train_loss"]), fd.significant(best["final_train_loss"])
         out.update(low_smooth=low["loss_rises"] <= best["loss_rises"], low_undertrained=loss_low > loss_best,
+                   low_train_valid_close=abs(fd.points(low["final_train_acc"], low["final_valid_acc"]))
+                   <= cfg.close_points,
                    low_loss_ratio=fd.shown(loss_low / loss_best, 2) if loss_best else None,
                    low_gained=low["last_gain"] >= 0, low_last_gain_points=fd.shown(abs(100 * low["last_gain"]), 2))
     return out
@@ -284,6 +287,7 @@ def findings(ctx: Context) -> Result:
     plain = m["no_augment"]
     return Result({"findings": {
         **rate_findings(m["shown"], tc["epochs"], cfg),
+        "emnist": "EMNIST" in m["source"],                 # the shared data, not the course's own files
         "max_zoom_percent": 100 * tc["max_zoom"], "train_per_class": round(m["sizes"]["train"] / len(LETTERS)),
         "augmentation_helps": plain is not None and plain["valid_acc"] is not None
         and fd.shown_pct(plain["valid_acc"]) < fd.shown_pct(m["valid_accuracy"]),

@@ -480,7 +480,6 @@ def sun_findings(sun: dict, bow: dict, sun_cfg: dict, bow_cfg: dict, cfg) -> dic
         "ridge_better": fd.points(chosen["valid_accuracy"], nn_best) > 0,
         "depth": {"lo": lo, "hi": hi, "finer_better": fd.shown_pct(v_hi) > fd.shown_pct(v_lo),
                   "gain_points": fd.points(v_hi, v_lo)},
-        "scales": [fd.shown(s, 2) for s in bow_cfg["scales"]],
         "valid_rows": valid_rows,
         "cnn_vs_bow": fd.direction(fd.shown_pct(sun["test_accuracy"]), fd.shown_pct(bow["test_accuracy"])),
         "cnn_vs_bow_points": abs(fd.points(sun["test_accuracy"], bow["test_accuracy"])),

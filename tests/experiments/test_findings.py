@@ -249,5 +249,5 @@ def test_cifar_and_sun_findings_name_ties_and_verdicts():
                      FindingsConfig())
     assert s["cnn_vs_bow"] == "equal" and s["cnn_vs_bow_points"] == 0.0
     assert s["overfit"] == "a little" and s["ridge_better"] and s["ridge_gain_points"] == 5.0
-    assert s["depth"]["finer_better"] and s["bow_better_classes"] == ["c1"] and s["scales"] == [1.0, 2.83]
+    assert s["depth"]["finer_better"] and s["bow_better_classes"] == ["c1"]
     assert [c["chosen"] for c in s["valid_rows"][1]["cells"]] == [False, True] and s["fit_per_class"] == 42

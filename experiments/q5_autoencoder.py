@@ -241,7 +241,7 @@ def findings(ctx: Context) -> Result:
         "improved_vs_pca": fd.direction(gain, 0.0), "improved_vs_pca_db": abs(gain),
         "handout_vs_pca": fd.direction(handout_gain, 0.0), "handout_vs_pca_db": abs(handout_gain),
         "improved_error_reduction": 1 - 10 ** (-gain / 10),
-        "pca_faster": fd.shown(seconds["pca"], 1) < fd.shown(seconds["handout"], 1),
+        "pca_fewer_seconds": fd.shown(seconds["pca"], 1) < fd.shown(seconds["handout"], 1),
         "gap_db": gap, "pca_gap_db": pca_gap, "improved_fits_training": gap > pca_gap + cfg.fits_margin_db}})
 
 

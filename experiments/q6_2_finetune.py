@@ -298,7 +298,7 @@ def comparison_findings(ft: dict, sc: dict, ft_cfg: dict, sc_cfg: dict, rows: li
         "train_per_class": round(ft["n_train"] / ft["n_classes"]),
         "scratch_overfits": train_gap > cfg.overfit_points, "scratch_gap_points": train_gap,
         "tune_seconds": tune_seconds,
-        "transfer_cheaper": fd.shown(seconds["features"]) + fd.shown(tune_seconds) < fd.shown(sc["scratch"]["seconds"]),
+        "transfer_fewer_seconds": fd.shown(seconds["features"]) + fd.shown(tune_seconds) < fd.shown(sc["scratch"]["seconds"]),
     }
 
 

@@ -163,7 +163,7 @@ def test_autoencoder_findings():
     assert f["gap_db"] == 0.55 and f["pca_gap_db"] == 0.1 and f["improved_fits_training"]
     assert not q5_findings(train=(16.6, 17.35, 17.0))["improved_fits_training"]   # 0.30 is not above 0.10 + 0.2
     assert f["dead_handout"] == 3 and f["dead_improved"] == 0 and f["hidden_units"] == 96
-    assert f["improved_params"] == 70752 and f["epoch_steps"] == 99 and f["pca_faster"]
+    assert f["improved_params"] == 70752 and f["epoch_steps"] == 99 and f["pca_fewer_seconds"]
 
 
 def test_nist_findings_ratios_are_of_the_printed_times():
@@ -177,8 +177,8 @@ def test_nist_findings_ratios_are_of_the_printed_times():
            "reach_90": {"epoch": 3}}
     f = nist_findings(fc, cnn, {"epochs": 40, "hidden": 64, "dropout": 0.0},
                       {"epochs": 12, "widths": [16, 32, 64], "dropout": 0.5}, 0.856, 0.771, FindingsConfig())
-    assert f["ensemble_time_ratio"] == 3.8                  # 456 s against 120 s, not the 5 members
-    assert f["fc_seconds_per_epoch"] == 1.0 and f["epoch_time_ratio"] == 10.0     # 10 s against 1.0 s
+    assert f["ensemble_seconds_ratio"] == 3.8                  # 456 s against 120 s, not the 5 members
+    assert f["fc_seconds_per_epoch"] == 1.0 and f["epoch_seconds_ratio"] == 10.0     # 10 s against 1.0 s
     assert f["cnn_vs_fc"] == "above" and f["cnn_vs_fc_points"] == 11.5           # 92.5 against 81.0
     assert f["fc_fit"] == "close" and f["fc_vs_q3"] == "below" and f["fc_vs_q3_points"] == 4.6
     assert f["q3_plain_below_fc"] and f["only_cnn_reaches_90"] and f["ensemble_beats_best_member"]
@@ -220,10 +220,10 @@ def test_flower_comparison_findings():
     assert f["scratch_channels"] == [32, 64, 128, 256] and f["fire_gain_images"] == 2
     assert f["scratch_better_count"] == 1 and f["frozen_weights"] == 731000 - 8721 and f["train_per_class"] == 40
     assert not f["scratch_overfits"] and f["scratch_gap_points"] == 10.0     # 10 points is not above 10
-    assert f["transfer_cheaper"]                                            # printed 30 + 65 = 95 against 96
+    assert f["transfer_fewer_seconds"]                                            # printed 30 + 65 = 95 against 96
     sc["scratch"]["seconds"] = 95.4                                         # 95 against 95: not cheaper
     assert not comparison_findings(ft, sc, {"fire_modules": 2, "head_lr": 1e-3, "fire_lr": 1e-4}, {"width": 32},
-                                   rows, CompareConfig())["transfer_cheaper"]
+                                   rows, CompareConfig())["transfer_fewer_seconds"]
 
 
 def test_cifar_and_sun_findings_name_ties_and_verdicts():

@@ -138,7 +138,7 @@ def test_compare_on_given_predictions(run_part, tmp_path):
     assert m["hardest"]["finetune"]["name"] == "d" and m["hardest"]["scratch"]["name"] == "a b"
     f = m["findings"]
     assert f["test"] == "equal" and f["hardest"]["finetune"]["names"] == ["d"] and f["scratch_overfits"]
-    assert f["hardest"]["scratch"]["names"] == ["a b"] and not f["transfer_cheaper"]     # 1 + 6 against 5 s
+    assert f["hardest"]["scratch"]["names"] == ["a b"] and not f["transfer_fewer_seconds"]     # 1 + 6 against 5 s
 
 
 def test_compare_of_the_smoke_runs_recounts_the_classes(smoke, finetune):

@@ -132,6 +132,7 @@ def activation_figure(ctx) -> Figure:
     a.plot(x, s, label="σ(x)"), a.plot(x, t, label="tanh(x)"), a.set_title("activation"), a.legend()
     b.plot(x, s * (1 - s), label="σ'(x) ≤ 0.25"), b.plot(x, 1 - t ** 2, label="tanh'(x) ≤ 1")
     b.set_title("derivative"), b.legend()
+    a.set_xlabel("$x$"), b.set_xlabel("$x$")
     return Figure("q1-activations", save(fig, ctx.path("activations.png")),
                   "Sigmoid and tanh (left) and their derivatives (right): the sigmoid's slope never exceeds 1/4.")
 

@@ -123,7 +123,7 @@ def training_figure(ctx, history, zero_history) -> Figure:
                   "Xavier initialisation against all-zero weights.")
 
 
-def data_figure(ctx, x, y, params) -> Figure:
+def data_figure(ctx, x, y, params, epochs: int) -> Figure:
     fig, ax = plt.subplots(figsize=(3.6, 2.4))
     gx, gy = np.meshgrid(np.linspace(x[:, 0].min() - 0.5, x[:, 0].max() + 0.5, 200),
                          np.linspace(x[:, 1].min() - 5, x[:, 1].max() + 5, 200))
@@ -134,7 +134,8 @@ def data_figure(ctx, x, y, params) -> Figure:
         ax.scatter(pts[:, 0], pts[:, 1], s=14, color=plt.cm.tab10(c), label=f"class {c}")
     ax.set_xlabel("$x_1$"), ax.set_ylabel("$x_2$"), ax.legend(fontsize=7, ncol=2)
     return Figure("q2-toy-data", save(fig, ctx.path("toy_data.png")),
-                  "The four toy classes with the trained network's decision regions.")
+                  f"The four toy classes and the decision regions of the 2–25–4 network trained from Xavier "
+                  f"initialisation for {epochs} epochs (the solid curves of the training figure).")
 
 
 def run_toy(ctx: Context) -> Result:
@@ -177,10 +178,40 @@ def draw(ctx: Context) -> Result:
     history = {"loss": toy["loss"], "acc": toy["acc"]}
     zero_history = {"loss": toy["zero_loss"], "acc": toy["zero_acc"]}
     params = {k: toy[k] for k in mlp.KEYS}
-    return Result(figures=[training_figure(ctx, history, zero_history), data_figure(ctx, toy["x"], toy["y"], params)])
+    epochs = ctx.input("toy").config["epochs"]
+    return Result(figures=[training_figure(ctx, history, zero_history),
+                           data_figure(ctx, toy["x"], toy["y"], params, epochs)])
+
+
+def norm_errors(x, y, params, h) -> dict:
+    """The relative error of Q1 (nn.norm_relative_error) between backprop and central differences, per parameter
+    array: the toy check of Q2.5 under the writeup's one definition."""
+    params = {k: v.astype(np.float64).copy() for k, v in params.items() if k[0] in "Wb"}
+    backprop(x, y, params)
+    analytic = {k: params["grad_" + k].copy() for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
+    return {name: nn.norm_relative_error(grad, nn.numerical_grad(
+        lambda: nn.compute_loss_and_acc(y, mlp.predict(x, params))[0], params[name], h))
+        for name, grad in analytic.items()}
+
+
+def findings(ctx: Context) -> Result:
+    """What the Q2 text derives: chance level, the run's result after the handout's epoch count (the same run:
+    with a fixed learning rate and batches drawn once, its first handout_epochs epochs are run_q2's run), and
+    the gradient check per parameter under the writeup's relative error, at run_toy's initial point."""
+    toy = ctx.input("toy")
+    with np.load(toy.path("toy.npz")) as a:
+        loss, acc, classes = a["loss"], a["acc"], a["y"].shape[1]
+    at = min(toy.config["handout_epochs"], len(loss))
+    rng = np.random.default_rng(ctx.seed)                       # run_toy's data and initialisation, drawn again
+    x, y = toy_data(rng, toy.config["points_per_class"])
+    params = init_params(toy.config["hidden"], rng)
+    return Result({"findings": {"chance_accuracy": 1 / classes, "handout_epochs": at,
+                                "handout_loss": float(loss[at - 1]), "handout_accuracy": float(acc[at - 1]),
+                                "norm_rel_error": norm_errors(x, y, params, toy.config["gradcheck_h"])}})
 
 
 SECTION = Section(id="q2", title="Q2 Implementing a fully-connected network", template="q2.md.j2", parts=(
     Part("toy", run_toy, Config, smoke={"epochs": 60, "handout_epochs": 30, "study_seeds": 2}),
     Part("figures", draw, reads=("toy",)),
+    Part("findings", findings, reads=("toy",)),
 ))

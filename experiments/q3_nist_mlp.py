@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from experiments import findings as fd
 from hw5 import mlp
 from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images, seeded_subset
 from hw5.metrics import confusion_matrix, confused_pairs
@@ -131,10 +132,12 @@ def weights_figure(ctx, w_init: np.ndarray, w_trained: np.ndarray) -> Figure:
 
 def confusion_figure(ctx, cm: np.ndarray) -> Figure:
     """The test confusion matrix on a logarithmic colour scale, so that single confusions show."""
-    fig, ax = plt.subplots(figsize=(4.7, 4.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.0, 5.2), layout="constrained")
     image = ax.imshow(np.where(cm > 0, cm, np.nan), cmap="viridis", norm=LogNorm(vmin=1, vmax=cm.max()))
-    fig.colorbar(image, ax=ax, shrink=0.8, label="test images (log scale; empty cells blank)")
-    ax.set_xticks(range(36), LETTERS, fontsize=5.5), ax.set_yticks(range(36), LETTERS, fontsize=5.5)
+    ticks = [t for t in (1, 2, 5, 10, 20, 50, 100, 200, 500) if t <= cm.max()]
+    bar = fig.colorbar(image, ax=ax, shrink=0.8, label="test images (log scale; empty cells blank)", ticks=ticks)
+    bar.ax.set_yticklabels([str(t) for t in ticks]), bar.ax.minorticks_off()
+    ax.set_xticks(range(36), LETTERS, fontsize=7), ax.set_yticks(range(36), LETTERS, fontsize=7)
     ax.set_xlabel("predicted class"), ax.set_ylabel("true class"), ax.grid(False)
     return Figure("q3-confusion", save(fig, ctx.path("confusion.png")),
                   "Confusion matrix of the chosen network on the test set (rows: true class, columns: prediction), "
@@ -255,8 +258,60 @@ class DrawConfig:
     misread_pairs: int = 4            # the most confused pairs whose misread glyphs are shown
 
 
+@dataclass(frozen=True)
+class FindingsConfig:
+    overshoot_factor: float = 3.0     # 10x's largest loss rise above this many times the best rate's: "overshoot"
+    smooth_correlation: float = 0.5   # trained weight images whose mean adjacent correlation exceeds this are "smooth"
+    faded_border: float = 0.5         # the border "has faded" when its weight ratio fell below this share of init's
+    worst_classes: int = 3            # classes named as recognised worst (more when the last place is shared)
+    close_points: float = 2.0         # train and valid accuracy "close together" when at most this far apart
+
+
+def rate_findings(shown: dict, epochs: int, cfg) -> dict:
+    """Q3.2's verdicts on the 10x and 0.1x runs against the best one, on the values as printed."""
+    best, high, low = shown["best"], shown["high"], shown["low"]
+    out = {"steps": epochs - 1,
+           "best_gap": fd.direction(fd.shown_pct(best["final_train_acc"]), fd.shown_pct(best["final_valid_acc"])),
+           "best_gap_points": abs(fd.points(best["final_train_acc"], best["final_valid_acc"])),
+           "high_overshoots": high["diverged"] or high["max_rise"] > cfg.overshoot_factor * best["max_rise"]}
+    if not high["diverged"]:
+        out["high_vs_best"] = fd.direction(fd.shown_pct(high["final_valid_acc"]), fd.shown_pct(best["final_valid_acc"]))
+        out["high_vs_best_points"] = abs(fd.points(high["final_valid_acc"], best["final_valid_acc"]))
+    if not low["diverged"]:
+        loss_low, loss_best = fd.significant(low["final_train_loss"]), fd.significant(best["final_train_loss"])
+        out.update(low_smooth=low["loss_rises"] <= best["loss_rises"], low_undertrained=loss_low > loss_best,
+                   low_train_valid_close=abs(fd.points(low["final_train_acc"], low["final_valid_acc"]))
+                   <= cfg.close_points,
+                   low_loss_ratio=fd.shown(loss_low / loss_best, 2) if loss_best else None,
+                   low_gained=low["last_gain"] >= 0, low_last_gain_points=fd.shown(abs(100 * low["last_gain"]), 2))
+    return out
+
+
+def findings(ctx: Context) -> Result:
+    """Every derived number and verdict of the Q3 text, from the training part's cached metrics."""
+    train, cfg = ctx.input("train"), ctx.config
+    m, tc = train.metrics, train.config
+    pairs = m["confused_pairs"]
+    plain = m["no_augment"]
+    return Result({"findings": {
+        **rate_findings(m["shown"], tc["epochs"], cfg),
+        "emnist": "EMNIST" in m["source"],                 # the shared data, not the course's own files
+        "max_zoom_percent": 100 * tc["max_zoom"], "train_per_class": round(m["sizes"]["train"] / len(LETTERS)),
+        "augmentation_helps": plain is not None and plain["valid_acc"] is not None
+        and fd.shown_pct(plain["valid_acc"]) < fd.shown_pct(m["valid_accuracy"]),
+        "sweep_rows": [{**row, "chosen": row["lr"] == m["best_learning_rate"]} for row in m["sweep_runs"]],
+        "has_extra_rates": any(not row["in_grid"] for row in m["sweep_runs"]),
+        "trained_smooth": m["smoothness"]["trained"] > cfg.smooth_correlation,
+        "smooth_threshold": cfg.smooth_correlation,
+        "border_faded": m["border_ratio"]["trained"] < cfg.faded_border * m["border_ratio"]["init"],
+        "worst_pairs": fd.top_ties(pairs), "pairs": len(pairs),
+        "all_pairs_mixed": m["pairs_letter_digit"] == len(pairs),
+        "worst_classes": fd.lowest_ranked(m["test_per_class"], cfg.worst_classes)}})
+
+
 SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", parts=(
     Part("train", run_training, Config, smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
          data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat")),
     Part("figures", draw, DrawConfig, data=("data/nist36_test.mat",), reads=("train",)),
+    Part("findings", findings, FindingsConfig, reads=("train",)),
 ))

@@ -39,9 +39,10 @@ class ReadConfig:
 
 @dataclass(frozen=True)
 class DrawConfig:
-    figure_width: int = 1100    # Q4.3 figures: bw pages shown at most this many pixels wide ...
-    max_height: float = 4.2     # ... this many inches tall and max_width wide, so that
-    max_width: float = 3.35     # two fit side by side and four on a page
+    figure_width: int = 2100    # Q4.3 figures: bw pages shown at most this many pixels wide ...
+    max_height: float = 8.0     # ... this many inches tall and max_width wide (the text width), at dpi dots per
+    max_width: float = 6.9      # inch, so that the letters under the boxes can be read at 100 % zoom
+    dpi: int = 300
 
 
 # ---------------------------------------------------------------- reading
@@ -164,7 +165,9 @@ def boxes_figure(ctx: Context, name: str, mask: np.ndarray, factor: int, shape, 
                                    color="red", lw=0.8))
     ax.set_xlim(0, shape[1] / scale), ax.set_ylim(shape[0] / scale, 0), ax.axis("off")
     stem = name.split(".")[0]
-    return Figure(f"q4-boxes-{stem}", save(fig, ctx.path(f"boxes_{stem}.png")),
+    with plt.rc_context({"savefig.dpi": cfg.dpi}):
+        saved = save(fig, ctx.path(f"boxes_{stem}.png"))
+    return Figure(f"q4-boxes-{stem}", saved,
                   f"`findLetters` on `{name}`: the bw image (ink 0, paper 1) and {len(boxes)} boxes.")
 
 
@@ -212,10 +215,44 @@ def draw(ctx: Context) -> Result:
     return Result(figures=figures)
 
 
+@dataclass(frozen=True)
+class FindingsConfig:
+    all_found: float = 0.99     # boxes found for at least this share of the characters: errors are the network's
+
+
+def text_rows(truth: list[str], marked: list, text: list[str]) -> list[dict]:
+    """A page's text table: each true line beside the extracted one (marked per character), then any extra line
+    extracted beyond the true ones: [{"truth", "marked"}] and [{"truth": "", "extra"}]."""
+    return ([{"truth": t, "marked": line} for t, line in zip(truth, marked)]
+            + [{"truth": "", "extra": line} for line in text[len(truth):]])
+
+
+def findings(ctx: Context) -> Result:
+    """Every derived number and verdict of the Q4 text, and its tables' rows, from the reading part's metrics."""
+    read, cfg = ctx.input("read"), ctx.config
+    m, oc = read.metrics, read.config["ocr"]
+    pages = m["per_image"]
+    broken, touching = m["demos"]["broken"], m["demos"]["touching"]
+    out = {"max_megapixels": oc["max_pixels"] / 1e6, "bg_window_percent": 100 * oc["bg_window"],
+           "broken_splits": broken["boxes"] > broken["letters"], "touching_merges": touching["boxes"] < touching["letters"],
+           "indels": m["errors"] - m["substitutions"],
+           "network_errors_only": m["boxes_found"] >= cfg.all_found and m["errors"] == m["substitutions"],
+           "serif_i_as_z": bool(m["confusions"]) and m["confusions"][0][:2] == ["I", "Z"],
+           "text_rows": {name: text_rows(p["truth"], p["marked"], p["text"]) for name, p in pages.items()},
+           "stems": {name: name.split(".")[0] for name in pages}}
+    if all("cnn" in p for p in pages.values()):
+        perfect = sum(p["cnn"]["errors"] == 0 for p in pages.values())
+        out.update(cnn_text_rows={name: text_rows(p["truth"], p["cnn"]["marked"], p["cnn"]["text"])
+                                  for name, p in pages.items()},
+                   cnn_perfect_pages=perfect, pages=len(pages), cnn_imperfect_pages=len(pages) - perfect)
+    return Result({"findings": out})
+
+
 SECTION = Section(id="q4", title="Q4 Extracting text from images", template="q4.md.j2", parts=(
     Part("read", run_reading, ReadConfig,
          smoke={"images": ("03_haiku.jpg", "04_deep.jpg"), "ocr": ocr.OcrConfig(max_pixels=1.0e6),
                 "stats_samples": 100},
          data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), reads=("q3.train", "q6_1.nist_cnn")),
     Part("figures", draw, DrawConfig, reads=("read",)),
+    Part("findings", findings, FindingsConfig, reads=("read",)),
 ))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from experiments import findings as fd
 from hw5 import autoencoder as ae
 from hw5.data import LETTERS, load_nist36, rows_to_images
 from hw5.plotting import epoch_axis, plt, save
@@ -71,17 +72,24 @@ def show(ax, row, title=None):
         ax.set_title(title, fontsize=7)
 
 
-def loss_figure(ctx, losses, improved, flat_epoch, flat_fraction) -> Figure:
-    fig, ax = plt.subplots(figsize=(5.0, 2.4))
-    ax.plot(np.arange(1, len(losses) + 1), losses, label="handout defaults (momentum SGD)")
-    ax.plot(np.arange(1, len(improved) + 1), improved, "--", label="improved (Adam, centred inputs)")
-    ax.axvline(flat_epoch, color="gray", lw=0.8, ls=":")
-    ax.set_yscale("log"), ax.set_xlabel("epoch"), ax.set_ylabel("total squared error per epoch"), ax.legend()
-    epoch_axis(ax)
-    return Figure("q5-loss", save(fig, ctx.path("loss.png")),
-                  "Training loss per epoch (sum over the epoch's batches of $\\sum (x - \\hat{x})^2$, log scale). "
-                  f"The dotted line marks epoch {flat_epoch}, where the handout run comes within "
-                  f"{flat_fraction:.0%} of its total fall.")
+def loss_figure(ctx, losses, improved, flat_epoch, flat_fraction) -> list[Figure]:
+    """Q5.2's curve alone, and Q5.4's figure that adds the improved training (each where its text introduces it)."""
+    figures = []
+    for label, file, curves in (("q5-loss", "loss.png", [losses]), ("q5-loss-improved", "loss_improved.png",
+                                                                      [losses, improved])):
+        fig, ax = plt.subplots(figsize=(5.0, 2.4))
+        ax.plot(np.arange(1, len(losses) + 1), losses, label="handout defaults (momentum SGD)")
+        if len(curves) > 1:
+            ax.plot(np.arange(1, len(improved) + 1), improved, "--", label="improved (Adam, centred inputs)")
+        ax.axvline(flat_epoch, color="gray", lw=0.8, ls=":")
+        ax.set_yscale("log"), ax.set_xlabel("epoch"), ax.set_ylabel("total squared error per epoch"), ax.legend()
+        epoch_axis(ax)
+        figures.append(Figure(label, save(fig, ctx.path(file)),
+                              "Training loss per epoch (sum over the epoch's batches of $\\sum (x - \\hat{x})^2$, log "
+                              f"scale){' with the handout settings and with the improved training' if len(curves) > 1 else ''}. "
+                              f"The dotted line marks epoch {flat_epoch}, where the handout run comes within "
+                              f"{flat_fraction:.0%} of its total fall."))
+    return figures
 
 
 def pairs_figure(ctx, x, x_hat, idx, classes) -> Figure:
@@ -201,9 +209,40 @@ def draw(ctx: Context) -> Result:
     idx = list(range(len(r["images"])))
     recons = {"handout AE": r["handout"], "improved AE": r["improved"], f"PCA-{cfg['components']}": r["pca"]}
     return Result(figures=[
-        loss_figure(ctx, m["losses"], r["improved_losses"], m["flat_epoch"], cfg["flat_fraction"]),
+        *loss_figure(ctx, m["losses"], r["improved_losses"], m["flat_epoch"], cfg["flat_fraction"]),
         pairs_figure(ctx, r["images"], r["handout"], idx, cfg["classes"]),
         compare_figure(ctx, r["images"], recons, idx)])
+
+
+@dataclass(frozen=True)
+class FindingsConfig:
+    converged_drop: float = 0.005     # the handout run "has converged" when the last fifth lowers its loss by less
+    fits_margin_db: float = 0.2       # the improved AE "starts to fit its training set" when its train-valid PSNR gap
+    #                                   exceeds PCA's by more than this
+
+
+def findings(ctx: Context) -> Result:
+    """Every derived number and verdict of the Q5 text, from the training part's cached metrics; dB values are
+    differences of the table's two-decimal numbers, seconds of its one-decimal ones."""
+    train, cfg = ctx.input("train"), ctx.config
+    m, tc = train.metrics, train.config
+    psnr, seconds = m["psnr_train"], m["train_seconds"]
+    gain = fd.difference(m["psnr_valid_improved"], m["psnr_pca32"], 2)
+    handout_gain = fd.difference(m["psnr_valid"], m["psnr_pca32"], 2)
+    gap, pca_gap = (fd.difference(psnr["improved"], m["psnr_valid_improved"], 2),
+                    fd.difference(psnr["pca"], m["psnr_pca32"], 2))
+    dead = {k: m["units"][k]["dead"] for k in ("handout", "improved")}
+    return Result({"findings": {
+        "flat_covered": 1 - tc["flat_fraction"], "epoch_steps": tc["epochs"] - 1,
+        "converged": m["tail_drop"] < cfg.converged_drop,
+        "dead_handout": sum(dead["handout"]), "dead_improved": sum(dead["improved"]), "hidden_units": 3 * tc["hidden"],
+        "improved_lower_loss": m["improved_final_loss"] < m["final_loss"],
+        "improved_params": m["params"]["autoencoder"] + m["params"]["input_mean"],
+        "improved_vs_pca": fd.direction(gain, 0.0), "improved_vs_pca_db": abs(gain),
+        "handout_vs_pca": fd.direction(handout_gain, 0.0), "handout_vs_pca_db": abs(handout_gain),
+        "improved_error_reduction": 1 - 10 ** (-gain / 10),
+        "pca_fewer_seconds": fd.shown(seconds["pca"], 1) < fd.shown(seconds["handout"], 1),
+        "gap_db": gap, "pca_gap_db": pca_gap, "improved_fits_training": gap > pca_gap + cfg.fits_margin_db}})
 
 
 SECTION = Section(id="q5", title="Q5 Image compression with autoencoders", template="q5.md.j2", parts=(
@@ -212,4 +251,5 @@ SECTION = Section(id="q5", title="Q5 Image compression with autoencoders", templ
                 "valid_stride": 20},
          data=("data/nist36_train.mat", "data/nist36_valid.mat")),
     Part("figures", draw, reads=("train",)),
+    Part("findings", findings, FindingsConfig, reads=("train",)),
 ))

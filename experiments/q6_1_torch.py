@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from experiments import findings as fd
 from hw5 import bow_spm
 from hw5.data import LETTERS, load_nist36, seeded_subset, stratified_holdout
 from hw5.image_data import SUN_CLASSES, cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
@@ -31,6 +32,7 @@ SQRT2 = 2 ** 0.5
 MEMBERS = 5                          # NIST36 CNNs from consecutive seeds, probabilities averaged; dev: 1 -> 92.5 %,
                                      # 3 -> 93.6 %, 5 -> 93.6 % (no label smoothing)
 NIST36 = ("data/nist36_train.mat", "data/nist36_valid.mat")
+CIFAR_TRAIN_BATCHES = 5              # CIFAR-10 ships its training images as five batch files
 
 
 # "dev" below: validation accuracies of development runs (NIST36's valid split, or the training hold-out).
@@ -367,7 +369,7 @@ def confusion_figure(ctx: Context, mats: list[tuple[str, list]], names: list[str
         ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
         for (i, j), v in np.ndenumerate(cm):
             if v:
-                ax.text(j, i, str(v), ha="center", va="center", fontsize=6.5,
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
                         color="white" if v > cm.sum(1)[i] / 2 else "black")
         ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
         ax.set_yticks(range(len(names)), names if ax is np.atleast_1d(axes)[0] else [], fontsize=7)
@@ -394,6 +396,114 @@ def sun_compare(ctx: Context) -> Result:
     return Result({"sun_vs_bow": {
         "test_gap": sun["test_accuracy"] - bow["test_accuracy"],
         "bow_better_classes": [n for n, a, b in zip(sun["names"], sun["per_class"], bow["per_class"]) if b > a]}})
+
+
+# ---------------------------------------------------------------- findings: what the text says about the numbers
+@dataclass(frozen=True)
+class FindingsConfig:
+    fits_points: float = 3.0          # training above validation by more than this (points): "begun to fit"
+    harder_points: float = 1.0        # training below validation by more than this: the augmented batches are harder
+    clear_overfit_points: float = 8.0  # SUN: a train-valid gap above this is "clear" overfitting
+
+
+def fit_verdict(train: float, valid: float, fits: float, harder: float) -> str:
+    """"fits" (train above valid by more than `fits` points, as printed), "harder" (below by more than
+    `harder`), else "close"."""
+    return {"above": "fits", "below": "harder", "within": "close"}[fd.band(fd.points(train, valid), -harder, fits)]
+
+
+def overfit_verdict(train: float, valid: float, clear: float) -> str:
+    """"clearly" (train above valid by more than `clear` points), "a little" (above), or "no"."""
+    gap = fd.points(train, valid)
+    return "clearly" if gap > clear else "a little" if gap > 0 else "no"
+
+
+def nist_findings(fc: dict, cnn: dict, fc_cfg: dict, cnn_cfg: dict, q3_valid: float, q3_plain, cfg) -> dict:
+    """Q6.1.1-2: the FC and CNN comparisons as the text prints them (seconds to 2 significant figures per
+    epoch, whole seconds in total, accuracies to 0.1 %)."""
+    fc_epoch, cnn_epoch = fc["train_seconds"] / fc_cfg["epochs"], cnn["member_seconds"] / cnn_cfg["epochs"]
+    members = cnn["members_valid"]
+    return {
+        "fc_fit": fit_verdict(fc["final_train"], fc["final_valid"], cfg.fits_points, cfg.harder_points),
+        "fc_gap_points": abs(fd.points(fc["final_train"], fc["final_valid"])),
+        "fc_final_valid_loss": fc["history"]["valid_loss"][-1],
+        "fc_vs_q3": fd.direction(fd.shown_pct(fc["final_valid"]), fd.shown_pct(q3_valid)),
+        "fc_vs_q3_points": abs(fd.points(fc["final_valid"], q3_valid)),
+        "q3_plain_below_fc": q3_plain is not None and fd.shown_pct(q3_plain) < fd.shown_pct(fc["final_valid"]),
+        "fc_seconds_per_epoch": fc_epoch, "cnn_seconds_per_epoch": cnn_epoch,
+        "ensemble_parameters": cnn["members"] * cnn["parameters"],
+        "weights_ratio": fd.shown(cnn["parameters"] / fc["parameters"], 1),
+        "epoch_seconds_ratio": fd.shown(fd.significant(cnn_epoch, 2) / fd.significant(fc_epoch, 2), 1),
+        "cnn_vs_fc": fd.direction(fd.shown_pct(cnn["single_valid"]), fd.shown_pct(fc["final_valid"])),
+        "cnn_vs_fc_points": abs(fd.points(cnn["single_valid"], fc["final_valid"])),
+        "only_cnn_reaches_90": cnn["reach_90"]["epoch"] is not None and fc["reach_90"]["epoch"] is None,
+        "members_mean": fd.mean(members),
+        "ensemble_beats_best_member": fd.shown_pct(cnn["final_valid"]) > max(fd.shown_pct(a) for a in members),
+        "ensemble_seconds_ratio": fd.ratio(cnn["train_seconds"], cnn["member_seconds"]),
+        "fc_worst_pairs": fc["valid_errors"]["pairs"][:3],
+        "fc_call": fd.call("NistFC", hidden=fc_cfg["hidden"], dropout=fc_cfg["dropout"]),
+        "cnn_call": fd.call("NistCNN", widths=cnn_cfg["widths"], dropout=cnn_cfg["dropout"]),
+    }
+
+
+def cifar_findings(cf: dict, cf_cfg: dict, cfg) -> dict:
+    """Q6.1.3: data counts, the train-valid verdict, the hardest and easiest classes with ties, table rows."""
+    names = cf["names"]
+    rows = [{"name": n, "accuracy": a, "taken_for": t} for n, a, t in zip(names, cf["per_class"], cf["taken_for"])]
+    return {
+        "all_batches": cf["n_batch_files"] == CIFAR_TRAIN_BATCHES, "n_images": cf["n_train"] + cf["n_valid"],
+        "test_per_class": cf["n_test"] // len(names),
+        "fit": fit_verdict(cf["final_train"], cf["final_valid"], cfg.fits_points, cfg.harder_points),
+        "gap_points": abs(fd.points(cf["final_train"], cf["final_valid"])),
+        "first_valid": cf["history"]["valid_acc"][0],
+        **fd.extremes(cf["per_class"], names),
+        "largest_confusions": fd.largest_cells(cf["confusion"], names),
+        "class_rows": fd.two_columns(rows, None),
+        "call": fd.call("ResNetSmall", len(names), cf_cfg["widths"]),
+    }
+
+
+def sun_findings(sun: dict, bow: dict, sun_cfg: dict, bow_cfg: dict, cfg) -> dict:
+    """Q6.1.4: the bag-of-words choices, the CNN against it, the overfitting verdict, table rows."""
+    chosen, nn_best = bow["chosen"], bow["nearest_neighbour_best"]
+    lo, hi = min(bow_cfg["layers"]), max(bow_cfg["layers"])
+    v_lo, v_hi = bow["best_by_depth"][str(lo)], bow["best_by_depth"][str(hi)]
+    valid_rows = [{"layers": layers, "cells": [{"accuracy": row["valid_accuracy"], "chosen": row == chosen}
+                                                for row in bow["validation"] if row["layers"] == layers]}
+                  for layers in bow_cfg["layers"]]
+    names = sun["names"]
+    classes = [{"name": n, "cnn": a, "bow": b} for n, a, b in zip(names, sun["per_class"], bow["per_class"])]
+    return {
+        "n_train": sun["n_fit"] + sun["n_valid"], "test_per_class": sun["n_test"] // len(names),
+        "fit_per_class": round(sun["n_fit"] / len(names)),
+        "ridge_gain_points": fd.points(chosen["valid_accuracy"], nn_best),
+        "ridge_better": fd.points(chosen["valid_accuracy"], nn_best) > 0,
+        "depth": {"lo": lo, "hi": hi, "finer_better": fd.shown_pct(v_hi) > fd.shown_pct(v_lo),
+                  "gain_points": fd.points(v_hi, v_lo)},
+        "valid_rows": valid_rows,
+        "cnn_vs_bow": fd.direction(fd.shown_pct(sun["test_accuracy"]), fd.shown_pct(bow["test_accuracy"])),
+        "cnn_vs_bow_points": abs(fd.points(sun["test_accuracy"], bow["test_accuracy"])),
+        "class_rows": fd.two_columns(classes, None),
+        "bow_better_classes": [c["name"] for c in classes if fd.shown_pct(c["bow"], 0) > fd.shown_pct(c["cnn"], 0)],
+        "overfit": overfit_verdict(sun["final_train"], sun["final_valid"], cfg.clear_overfit_points),
+        "cnn_confusions": fd.largest_cells(sun["confusion"], names),
+        "bow_confusions": fd.largest_cells(bow["confusion"], names),
+        "call": fd.call("ResNetSmall", len(names), sun_cfg["widths"], stem_stride=2, dropout=sun_cfg["dropout"]),
+    }
+
+
+def findings(ctx: Context) -> Result:
+    """Every derived number and verdict of the Q6.1 text, from the training parts' cached metrics."""
+    up = {name: ctx.input(name) for name in ("nist_fc", "nist_cnn", "nist_cnn_0", "cifar", "sun_cnn", "sun_bow")}
+    q3 = ctx.input("q3.train").metrics
+    fc, cnn = up["nist_fc"].metrics["fc"], up["nist_cnn"].metrics["cnn"]
+    plain = q3["no_augment"]["valid_acc"] if q3["no_augment"] else None
+    return Result({"findings": {
+        "nist": nist_findings(fc, cnn, up["nist_fc"].config, up["nist_cnn_0"].config, q3["valid_accuracy"], plain,
+                              ctx.config),
+        "cifar": cifar_findings(up["cifar"].metrics["cifar"], up["cifar"].config, ctx.config),
+        "sun": sun_findings(up["sun_cnn"].metrics["sun"], up["sun_bow"].metrics["bow"], up["sun_cnn"].config,
+                            up["sun_bow"].config, ctx.config)}})
 
 
 def draw_nist(ctx: Context) -> Result:
@@ -443,6 +553,8 @@ SECTION = Section(id="q6_1", title="Q6.1 PyTorch: NIST36, CIFAR-10 and SUN scene
                 "lambdas": (0.1,)},
          data=("data/sun",), reads=("sun_split",)),
     Part("sun_compare", sun_compare, reads=("sun_cnn", "sun_bow")),
+    Part("findings", findings, FindingsConfig,
+         reads=("nist_fc", "nist_cnn", "nist_cnn_0", "cifar", "sun_cnn", "sun_bow", "q3.train")),
     Part("nist_figures", draw_nist, reads=("nist_fc", "nist_cnn")),
     Part("cifar_figures", draw_cifar, reads=("cifar",)),
     Part("sun_figures", draw_sun, reads=("sun_cnn", "sun_bow")),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from experiments import findings as fd
 from hw5.data import stratified_holdout
 from hw5.image_data import load_flowers, load_sun
 from hw5.plotting import epoch_axis, plt, save
@@ -231,17 +232,17 @@ def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pr
     rng, n = np.random.default_rng(ctx.seed), min(ctx.config.grid_images, len(y))
     wrong = np.flatnonzero(pred_ft != y)[: n // 3]
     rest = rng.permutation(np.setdiff1d(np.arange(len(y)), wrong))[: n - len(wrong)]
-    pick, cols = np.concatenate([wrong, np.sort(rest)]), 8
-    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(6.9, 1.08 * -(-n // cols)), squeeze=False)
+    pick, cols = np.concatenate([wrong, np.sort(rest)]), 6
+    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(6.9, 1.35 * -(-n // cols)), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, i in zip(axes.ravel(), pick):
         ax.imshow(x[i].permute(1, 2, 0).numpy())
-        ax.set_title(names[y[i]].replace("_", " "), fontsize=6.5, pad=2)
+        ax.set_title(names[y[i]].replace("_", " "), fontsize=7, pad=2)
         for row, (pred, tag) in enumerate(((pred_ft, "FT"), (pred_sc, "SC"))):
             ok = pred[i] == y[i]
-            ax.text(0.02, 0.03 + 0.13 * (1 - row), f"{tag}: {names[pred[i]].replace('_', ' ')}" + ("" if ok else " ✗"),
-                    transform=ax.transAxes, fontsize=5.5, color="white",
+            ax.text(0.02, 0.03 + 0.16 * (1 - row), f"{tag}: {names[pred[i]].replace('_', ' ')}" + ("" if ok else " ✗"),
+                    transform=ax.transAxes, fontsize=7, color="white",
                     bbox=dict(facecolor="C2" if ok else "C3", edgecolor="none", pad=1, alpha=0.85))
     return Figure("q6_2-grid", save(fig, ctx.path("grid.png")),
                   f"Flowers-17 test images with the true class above and the predictions of the fine-tuned "
@@ -263,8 +264,46 @@ def per_class_table(names, y, pred_ft, pred_sc) -> list[dict]:
     return rows
 
 
+FEATURE_MODULES = 13                  # SqueezeNet 1.1's `features`: modules 0-12, the last ones fire modules
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    overfit_points: float = 10.0      # the scratch network's train-valid gap above which the text says it overfits
+
+
+def hardest(rows: list[dict], key: str) -> dict:
+    """The lowest per-class accuracy of one network as the text prints it (whole percent), with every class at
+    that value: {"value", "names", "tie", "confused_with"} (confused_with: the first class's most frequent error)."""
+    low = fd.extremes([r[key] for r in rows], [r["name"] for r in rows], digits=0)["lowest"]
+    first = next(r for r in rows if r["name"] == low["names"][0])
+    return {**low, "confused_with": first[key + "_confused_with"]}
+
+
+def comparison_findings(ft: dict, sc: dict, ft_cfg: dict, sc_cfg: dict, rows: list[dict], cfg) -> dict:
+    """Everything Q6.2.1's text derives: differences of the printed accuracies, counts, verdicts, seconds."""
+    tuned, seconds = ft["finetune"], ft["finetune"]["seconds"]
+    train_gap = fd.points(sc["scratch"]["best_train_acc"], sc["scratch"]["valid_accuracy"])
+    tune_seconds = seconds["head"] + seconds["fire"]
+    return {
+        "first_fire_module": FEATURE_MODULES - ft_cfg["fire_modules"],
+        "lr_ratio": ft_cfg["head_lr"] / ft_cfg["fire_lr"],
+        "scratch_channels": [sc_cfg["width"] * 2 ** k for k in range(4)],
+        "fire_gain_images": abs(tuned["fire_gain_images"]),
+        "test": fd.direction(fd.shown_pct(ft["finetune_test_accuracy"]), fd.shown_pct(sc["scratch_test_accuracy"])),
+        "test_points": abs(fd.points(ft["finetune_test_accuracy"], sc["scratch_test_accuracy"])),
+        "scratch_better_count": sum(r["scratch"] > r["finetune"] for r in rows),
+        "hardest": {k: hardest(rows, k) for k in ("finetune", "scratch")},
+        "frozen_weights": ft["squeezenet_parameters"] - tuned["trainable"][tuned["chosen"]],
+        "train_per_class": round(ft["n_train"] / ft["n_classes"]),
+        "scratch_overfits": train_gap > cfg.overfit_points, "scratch_gap_points": train_gap,
+        "tune_seconds": tune_seconds,
+        "transfer_fewer_seconds": fd.shown(seconds["features"]) + fd.shown(tune_seconds) < fd.shown(sc["scratch"]["seconds"]),
+    }
+
+
 def compare(ctx: Context) -> Result:
-    """The fine-tuned network against the scratch one, class by class."""
+    """The fine-tuned network against the scratch one, class by class, and what the text says about them."""
     ft, sc = ctx.input("finetune"), ctx.input("scratch")
     y, names = np.load(ft.path("y_test.npy")), ft.metrics["classes"]
     pred_ft, pred_sc = np.load(ft.path("pred.npy")), np.load(sc.path("pred.npy"))
@@ -274,7 +313,20 @@ def compare(ctx: Context) -> Result:
         "gap": ft.metrics["finetune_test_accuracy"] - sc.metrics["scratch_test_accuracy"], "per_class": rows,
         "scratch_better_classes": [r["name"] for r in rows if r["scratch"] > r["finetune"]],
         "hardest": {k: min(rows, key=lambda r: r[k]) for k in ("finetune", "scratch")},   # first of equals
-        "transfer_seconds": seconds["features"] + seconds["head"] + seconds["fire"]})
+        "transfer_seconds": seconds["features"] + seconds["head"] + seconds["fire"],
+        "findings": comparison_findings(ft.metrics, sc.metrics, ft.config, sc.config, rows, ctx.config)})
+
+
+def sun_vs_scratch(ctx: Context) -> Result:
+    """Whether the pretrained SUN features beat both Q6.1.4 methods (as printed), and the L2 table's rows."""
+    sun = ctx.input("sun").metrics
+    tested = [ctx.input("q6_1.sun_cnn").metrics["sun"]["test_accuracy"],
+              ctx.input("q6_1.sun_bow").metrics["bow"]["test_accuracy"]]
+    mine = sun["sun_pretrained_test_accuracy"]
+    return Result({"sun_vs_scratch": {
+        "beats_both": fd.shown_pct(mine) > max(fd.shown_pct(a) for a in tested),
+        "rows": [{**row, "chosen": row["weight_decay"] == sun["sun"]["weight_decay"]}
+                 for row in sun["sun"]["holdout_accuracy"]]}})
 
 
 def draw(ctx: Context) -> Result:
@@ -295,6 +347,7 @@ SECTION = Section(id="q6_2", title="Q6.2 Fine-tuning SqueezeNet 1.1 on Flowers-1
          data=(FLOWERS,), torch=True),
     Part("sun", sun_pretrained, SunProbeConfig, smoke={"image_size": 112, "per_class": 2, "steps": 5},
          data=(WEIGHTS, "data/sun"), torch=True),
-    Part("compare", compare, reads=("finetune", "scratch")),
+    Part("compare", compare, CompareConfig, reads=("finetune", "scratch")),
+    Part("sun_vs_scratch", sun_vs_scratch, reads=("sun", "q6_1.sun_cnn", "q6_1.sun_bow")),
     Part("figures", draw, FiguresConfig, smoke={"grid_images": 8}, data=(FLOWERS,), reads=("finetune", "scratch")),
 ))

@@ -6,6 +6,7 @@ included) as a highlighted block whose font is small enough for its longest line
 from __future__ import annotations
 
 import ast
+import html
 from pathlib import Path
 
 from reportkit.codekey import definition_source
@@ -35,13 +36,25 @@ def font_size(code: str) -> float:
     return max(SMALLEST_PT, min(LARGEST_PT, TEXT_WIDTH_PT / (MONO_ADVANCE * longest)))
 
 
+RUN_AS = "# as run here:"     # the line before the constructor call a listing ends with, when it has one
+
+
 def listing_helper(root: Path):
-    """The template function `listing(path, *names)` for files under the project root."""
-    def listing(path: str, *names: str) -> str:
-        file = (root / path).resolve()
-        if root.resolve() not in file.parents or not file.is_file():
+    """The template function `listing(path, *names, file=..., run_as=..., only_call=False)` for files under the
+    project root. `file` names the file as the reader has it (a caption above the code); `run_as` is the call,
+    with the configuration's values, that built what the listing defines, shown after it, so the listing shows
+    what ran and not only the defaults; `only_call` shows that call alone (the definitions were listed before)."""
+    def listing(path: str, *names: str, file: str | None = None, run_as: str | None = None,
+                only_call: bool = False) -> str:
+        source = (root / path).resolve()
+        if root.resolve() not in source.parents or not source.is_file():
             raise BuildError(f"listing: no file {path} under {root}")
-        code = extract(file.read_text(), names, path) if names else file.read_text().rstrip()
-        return (f'<div class="listing" style="font-size: {font_size(code):.1f}pt" markdown="1">\n\n'
+        code = extract(source.read_text(), names, path) if names else source.read_text().rstrip()
+        if only_call and not run_as:
+            raise BuildError(f"listing: only_call for {path} needs run_as")
+        if run_as:
+            code = f"{RUN_AS}\n{run_as}" if only_call else f"{code}\n\n\n{RUN_AS}\n{run_as}"
+        caption = f'<p class="listing-file"><code>{html.escape(file)}</code></p>\n' if file else ""
+        return (f'<div class="listing" style="font-size: {font_size(code):.1f}pt" markdown="1">\n{caption}\n'
                 f"```python\n{code}\n```\n\n</div>\n")
     return listing

@@ -55,6 +55,11 @@ def unit(value: float, name: str, digits: int = 0) -> str:
     return f"{value:.{digits}f}{NBSP}{name}"
 
 
+def fixed(value: float, digits: int = 1) -> str:
+    """A number with `digits` decimals: 5.3 -> '5.3'; for differences already rounded as the text prints them."""
+    return f"{value:.{digits}f}"
+
+
 def num(value: float, digits: int = 3) -> str:
     """A float with `digits` significant figures, as TeX-free text ('1.23e-09' -> '1.23 × 10^-9' is `sci`)."""
     return f"{value:.{digits}g}"
@@ -69,6 +74,30 @@ def sci(value: float, digits: int = 2) -> str:
         return f"{value:.{digits}g}"
     mantissa = value / 10 ** exponent
     return f"{mantissa:.{digits - 1}f} \\times 10^{{{exponent}}}"
+
+
+def check_rows(sections, results: dict) -> dict:
+    """The appendix's table of numerical checks, built here so the template only lays it out: every check of every
+    built section (`reportkit.section.check` dicts) with how to print it, and how many hold.
+
+    A check whose tolerance is 0 states its condition in its description (a count that must be positive, one
+    ratio that must exceed another); its tolerance column is empty, and an integral measurement is a count."""
+    rows = []
+    for s in sections:
+        checks = results.get(s["id"], {}).get("checks", {}) if s["built"] else {}
+        for c in checks.values():
+            if "what" not in c:
+                continue
+            condition = c["tolerance"] == 0
+            rows.append({**c, "condition": condition,
+                         "count": condition and float(c["measured"]).is_integer()})
+    return {"rows": rows, "held": sum(c["passed"] for c in rows), "total": len(rows)}
+
+
+def columns(items: list, n: int) -> list[list]:
+    """items laid out column by column in n side-by-side columns: rows of n cells, None where a column ends early."""
+    height = -(-len(items) // n)
+    return [[items[i + k * height] if i + k * height < len(items) else None for k in range(n)] for i in range(height)]
 
 
 def _template_frame(tb) -> tuple[str, int] | None:
@@ -92,7 +121,8 @@ class Templates:
             autoescape=jinja2.select_autoescape(["html.j2"], default_for_string=False, default=False),
             finalize=_finalize,
         )
-        self.env.filters.update(pct=pct, num=num, sci=sci, unit=unit)
+        self.env.filters.update(pct=pct, num=num, sci=sci, unit=unit, fixed=fixed)
+        self.env.globals.update(check_rows=check_rows, columns=columns)
         self.env.globals.update(globals_ or {})
 
     def render(self, name: str, **context: Any) -> str:

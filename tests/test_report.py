@@ -145,7 +145,7 @@ def test_cached_rebuild_is_byte_identical(smoke_build, fixture_root):
 def test_section_and_part_targets_rerun_only_themselves(smoke_build, fixture_root):
     out, _ = smoke_build
     code, stdout = smoke(out, fixture_root, "--section", "q2")
-    assert code == 0 and re.findall(r"^(\S+)\s+ran", stdout, re.M) == ["q2.toy", "q2.figures"]
+    assert code == 0 and re.findall(r"^(\S+)\s+ran", stdout, re.M) == ["q2.toy", "q2.figures", "q2.findings"]
     code, stdout = smoke(out, fixture_root, "--section", "q6_1.cifar_figures")
     assert code == 0 and re.findall(r"^(\S+)\s+ran", stdout, re.M) == ["q6_1.cifar_figures"]
 
@@ -279,8 +279,8 @@ def test_a_comment_in_every_module_changes_no_key(project_copy, fixture_root, tm
      {"q6_1.cifar_figures"}),
     ("hw5/bow_spm.py", "    rows = max(1, max_elements // max(1, b.shape[0] * b.shape[1]))",
      "    rows = max(1, max_elements // max(1, b.shape[0] * b.shape[1]) // 2)",
-     {"q6_1.sun_bow", "q6_1.sun_compare", "q6_1.sun_figures"}),
-    ("hw5/nn.py", "    return np.maximum(x, 0)", "    return np.maximum(x, 0.0)", {"q5.train", "q5.figures"}),
+     {"q6_1.sun_bow", "q6_1.sun_compare", "q6_1.sun_figures", "q6_1.findings", "q6_2.sun_vs_scratch"}),
+    ("hw5/nn.py", "    return np.maximum(x, 0)", "    return np.maximum(x, 0.0)", {"q5.train", "q5.figures", "q5.findings"}),
 ], ids=["cifar-caption", "bag-of-words", "relu"])
 def test_an_edit_changes_exactly_the_keys_of_the_parts_that_run_it(project_copy, fixture_root, tmp_path, rel, old,
                                                                    new, changed):

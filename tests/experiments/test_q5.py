@@ -94,7 +94,7 @@ def test_reconstructions_are_of_the_picked_validation_images(train, data):
 
 def test_figures_are_drawn_from_the_training_files_alone(train, run_part, check_figures):
     result, drawn = run_part(q5, "figures", None, inputs={"train": train[1]})      # no data root
-    check_figures(result, drawn, ["q5-loss", "q5-pairs", "q5-compare"])
+    check_figures(result, drawn, ["q5-loss", "q5-loss-improved", "q5-pairs", "q5-compare"])
     caption = next(f.caption for f in result.figures if f.label == "q5-loss")
     assert f"epoch {train[0].metrics['flat_epoch']}," in caption
 

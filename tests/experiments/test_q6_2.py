@@ -123,15 +123,22 @@ def test_compare_on_given_predictions(run_part, tmp_path):
         (tmp_path / part).mkdir()
         np.save(tmp_path / part / "pred.npy", np.array(preds))
     np.save(tmp_path / "ft" / "y_test.npy", np.array([0, 0, 1, 1, 2, 2]))
-    ft = Upstream({"classes": ["a_b", "c", "d"], "finetune_test_accuracy": 0.5,
-                   "finetune": {"seconds": {"features": 1.0, "head": 2.0, "fire": 3.5}}}, {}, tmp_path / "ft",
-                  ("pred.npy", "y_test.npy"), {})
-    sc = Upstream({"scratch_test_accuracy": 0.5}, {}, tmp_path / "sc", ("pred.npy",), {})
+    ft = Upstream({"classes": ["a_b", "c", "d"], "finetune_test_accuracy": 0.5, "squeezenet_parameters": 1000,
+                   "n_train": 6, "n_classes": 3,
+                   "finetune": {"seconds": {"features": 1.0, "head": 2.0, "fire": 3.5}, "fire_gain_images": 0,
+                                "trainable": {"head": 10, "fire": 100}, "chosen": "head"}},
+                  {"fire_modules": 2, "head_lr": 1e-3, "fire_lr": 1e-4}, tmp_path / "ft", ("pred.npy", "y_test.npy"), {})
+    sc = Upstream({"scratch_test_accuracy": 0.5, "scratch": {"best_train_acc": 0.9, "valid_accuracy": 0.5,
+                                                             "seconds": 5.0}},
+                  {"width": 8}, tmp_path / "sc", ("pred.npy",), {})
     result, _ = run_part(q62, "compare", None, inputs={"finetune": ft, "scratch": sc})
     m = result.metrics
     assert m["gap"] == 0.0 and m["transfer_seconds"] == 6.5
     assert m["scratch_better_classes"] == ["d"]
     assert m["hardest"]["finetune"]["name"] == "d" and m["hardest"]["scratch"]["name"] == "a b"
+    f = m["findings"]
+    assert f["test"] == "equal" and f["hardest"]["finetune"]["names"] == ["d"] and f["scratch_overfits"]
+    assert f["hardest"]["scratch"]["names"] == ["a b"] and not f["transfer_fewer_seconds"]     # 1 + 6 against 5 s
 
 
 def test_compare_of_the_smoke_runs_recounts_the_classes(smoke, finetune):

@@ -2,7 +2,8 @@
 import pytest
 
 from reportkit.errors import BuildError
-from reportkit.templating import Plain, Templates, num, pct, sci, unit
+from reportkit.section import check
+from reportkit.templating import Plain, Templates, check_rows, columns, fixed, num, pct, sci, unit
 
 
 def test_strict_undefined_names_template_and_line(tmp_path):
@@ -18,6 +19,7 @@ def test_template_syntax_error_names_template_and_line(tmp_path):
 
 
 @pytest.mark.parametrize("fn, args, expected", [
+    (fixed, (5.3,), "5.3"), (fixed, (2000.0, 0), "2000"),
     (pct, (0.8123,), "81.2\u00a0%"), (pct, (0.5, 0), "50\u00a0%"), (unit, (12.34, "s"), "12\u00a0s"), (num, (3.14159,), "3.14"),
     (sci, (1.2e-9,), "1.2 \\times 10^{-9}"), (sci, (0.0123,), "0.012"), (sci, (0.0,), "0.0"),
 ])
@@ -53,3 +55,17 @@ def test_every_value_is_escaped_in_an_html_template(tmp_path, value):
     page = Templates(tmp_path).render("page.html.j2", who=value, body=Markup("<main>ours</main>"))
     assert "<script" not in page and "<TJ>" not in page and 'content="" onload' not in page
     assert page.endswith("<main>ours</main>")                 # what the build made itself stays markup
+
+
+def test_appendix_rows_print_counts_as_counts_and_lay_out_columns():
+    checks = {"a": check("error", 1e-12, 1e-9), "b": check("rows not finite", 2000, 0, passed=True),
+              "c": check("ratio above the other", 0.25, 0, passed=False)}
+    found = check_rows([{"id": "q1", "built": True}, {"id": "q2", "built": False}],
+                       {"q1": {"checks": checks}, "q2": {"checks": {"x": check("x", 1, 0)}}})
+    assert found["held"] == 2 and found["total"] == 3
+    by = {r["what"]: r for r in found["rows"]}
+    assert by["rows not finite"]["count"] and by["rows not finite"]["condition"]
+    assert by["ratio above the other"]["condition"] and not by["ratio above the other"]["count"]
+    assert not by["error"]["condition"] and not by["error"]["count"]
+    assert columns([1, 2, 3, 4, 5], 3) == [[1, 3, 5], [2, 4, None]]
+    assert columns([], 3) == []

@@ -264,6 +264,8 @@ def remaining(seconds: float) -> str:
 
 def ensure(project: Project, opts: Options, ids: list[str], say=print, warn=print) -> dict[str, Entry]:
     """The entries of these parts, running them (and what they read) first if they are not cached. No render."""
+    check_targets(ids, project)                 # bad input is said at once, not after another build ends
+    data_root_of(project, opts)
     with output_lock(opts.build_dir, warn):
         planned = plan(project, opts, warn)
         by_id = {p.id: p for p in planned}
@@ -280,6 +282,8 @@ def ensure(project: Project, opts: Options, ids: list[str], say=print, warn=prin
 
 def build(project: Project, opts: Options, say=print, warn=print) -> dict[str, Path]:
     """Run what must run, then render report.html, report.pdf and results.json from the cache."""
+    check_targets(opts.targets, project)        # bad input is said at once, not after another build ends
+    data_root_of(project, opts)
     with output_lock(opts.build_dir, warn):
         planned = plan(project, opts, warn)
         entries, status = run_planned(planned, to_run(planned, opts), opts, say, warn)

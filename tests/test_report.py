@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import report
-from conftest import copy_project, run_main
+from conftest import ROOT, copy_project, run_main
 
 pytestmark = pytest.mark.slow
 
@@ -163,6 +163,18 @@ def test_unknown_section_is_a_one_line_error(capsys):
     assert report.main(["--section", "q9"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "q9" in err and "q1, q2" in err
+
+
+def test_bad_input_is_said_at_once_while_another_build_holds_the_folder(tmp_path):
+    import fcntl
+
+    (tmp_path / "build").mkdir()
+    with open(tmp_path / "build" / ".lock", "a+") as held:           # another build, busy for minutes
+        fcntl.flock(held, fcntl.LOCK_EX)
+        for args in (["--section", "q9"], ["run", "q9"], ["--data", str(tmp_path / "nowhere")]):
+            run = subprocess.run([sys.executable, "report.py", *args, "--out", str(tmp_path)], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=120)
+            assert run.returncode == 2 and "waiting" not in run.stderr and run.stderr.count("\n") == 1
 
 
 def test_missing_data_root_is_a_one_line_error(capsys, tmp_path):

@@ -12,7 +12,7 @@ import numpy as np
 
 from experiments import findings as fd
 from hw5 import autoencoder as ae
-from hw5.data import LETTERS, load_nist36, rows_to_images
+from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images
 from hw5.plotting import epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section, check
@@ -233,6 +233,7 @@ def findings(ctx: Context) -> Result:
                     fd.difference(psnr["pca"], m["psnr_pca32"], 2))
     dead = {k: m["units"][k]["dead"] for k in ("handout", "improved")}
     return Result({"findings": {
+        "emnist": "EMNIST" in describe_source(ctx.data_root),      # the shared data, not the course's own files
         "flat_covered": 1 - tc["flat_fraction"], "epoch_steps": tc["epochs"] - 1,
         "converged": m["tail_drop"] < cfg.converged_drop,
         "dead_handout": sum(dead["handout"]), "dead_improved": sum(dead["improved"]), "hidden_units": 3 * tc["hidden"],

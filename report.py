@@ -319,8 +319,9 @@ def ocr(args: argparse.Namespace, opts: Options) -> int:
             say(f"error: {e}")
             return 2
         if not args.json:
-            print((("\n" if i else "") + f"== {p} ==\n" if len(args.images) > 1 else "") + "\n".join(results[p]),
-                  flush=True)
+            if len(args.images) > 1:
+                print(("\n" if i else "") + f"== {p} ==")
+            print("\n".join(results[p]), flush=True)
     if args.json:
         print(json.dumps(results, indent=1))
     return 0

@@ -144,7 +144,7 @@ def test_a_part_cannot_store_names_outside_its_entry(tmp_path, fields):
     assert cache.lookup("q1.checks", "k") is None
 
 
-def _store_many(root, worker, rounds):
+def _store_many(root, rounds):
     """One process of the concurrency test: store the same keys as the other process, count the errors."""
     cache = Cache(Path(root), warn=lambda m: None)
     errors = []
@@ -158,7 +158,7 @@ def _store_many(root, worker, rounds):
 
 def test_two_processes_storing_the_same_keys_do_not_fail(tmp_path):
     with multiprocessing.get_context("spawn").Pool(2) as pool:
-        results = pool.starmap(_store_many, [(str(tmp_path / "cache"), w, 150) for w in range(2)])
+        results = pool.starmap(_store_many, [(str(tmp_path / "cache"), 150)] * 2)
     assert results == [[], []]
     cache = Cache(tmp_path / "cache", warn=pytest.fail)          # every entry left is sound
     assert [(cache.lookup("q2.toy", f"k{i}").dir / "f.png").read_text() for i in range(3)] == ["png0", "png1", "png2"]

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from hw5.errors import ConfigError as LibraryConfigError
 from hw5.errors import DataError as LibraryDataError
-from reportkit.errors import BuildError, ConfigError, ReportError
-from reportkit.files import write_atomic
-from reportkit.pipeline import Options, Project, build, ensure, explain_parts, list_parts, publish_artifacts
+from reportkit.errors import ConfigError, ReportError
+from reportkit.pipeline import build, ensure, explain_parts, list_parts
+from reportkit.project import Options, Project
+from reportkit.render import publish_artifacts
 
 ROOT = Path(__file__).resolve().parent
 SECTION_MODULES = (                       # the order of the writeup
@@ -37,8 +38,7 @@ SECTION_MODULES = (                       # the order of the writeup
     "experiments.q6_2_finetune",
 )
 COMMANDS = ("build", "list", "explain", "run", "ocr", "submit", "serve")
-MAX_PDF_BYTES = 10 * 2 ** 20              # Gradescope's limit
-OCR_MODELS = {"mlp": ("q3.train", "q3_weights"), "cnn": ("q6_1.nist_cnn", "q6_cnn_nist36")}
+OCR_MODELS = {"mlp": ("q3.train", "q3_weights"), "cnn": ("q6_1.nist_cnn", "q6_cnn_nist36")}   # part, artifact
 ANDREW_ID = re.compile(r"[a-z][a-z0-9]{1,15}")      # CMU's shape: lower-case letters and digits
 
 
@@ -52,7 +52,8 @@ def project() -> Project:
     check_andrew_id(meta.get("andrew_id"), "pyproject.toml [tool.hw5report] andrew_id =")
     return Project(root=ROOT, sections=tuple(importlib.import_module(m).SECTION for m in SECTION_MODULES),
                    code_packages=("hw5", "experiments"), find_data_root=lambda cli: resolve_data_root(cli, ROOT),
-                   describe_data=describe_source, meta=meta)
+                   describe_data=describe_source, meta={"author": None, "andrew_id": None, **meta},
+                   command="python report.py")
 
 
 class Parser(argparse.ArgumentParser):
@@ -107,42 +108,50 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="skip parts whose data or weights are missing, with a notice in the writeup "
                         "(without it a missing file is an error)")
     b.add_argument("--no-pdf", dest="pdf", action="store_false", help="write report.html only (a quick look)")
+    b.set_defaults(func=build_command)
 
     lst = commands.add_parser("list", parents=[common], help="sections, their parts and cache state")
     lst.add_argument("--keys", action="store_true", help="print each part's cache key instead of its state")
-    commands.add_parser("explain", parents=[common], help="why each part would rerun (code, config, data)")
+    lst.set_defaults(func=list_command)
+    commands.add_parser("explain", parents=[common], help="why each part would rerun (code, config, data)"
+                        ).set_defaults(func=explain_command)
     run = commands.add_parser("run", parents=[common], help="run one question's parts and print its numbers")
     run.add_argument("question", metavar="SECTION", help="a section id: q1 ... q6_2")
+    run.set_defaults(func=run_command)
     srv = commands.add_parser("serve", parents=[common, who],
                               help="a live preview on 127.0.0.1: rebuild on every save, reload the page")
     srv.add_argument("--port", type=bounded_int(0, 65535, "a port"), default=8000,
                      help="default 8000; 0 picks a free one")
     srv.add_argument("--open", action="store_true", help="open the page in a browser")
     srv.add_argument("--pdf", action="store_true", help="also rebuild the PDF on every save (slower)")
+    srv.set_defaults(func=serve_command)
     commands.add_parser("submit", parents=[common, who],
-                        help="the Gradescope hand-in: <id>.pdf, <id>.zip and the page map, in build/submission/")
+                        help="the Gradescope hand-in: <id>.pdf, <id>.zip and the page map, in build/submission/"
+                        ).set_defaults(func=submit_command)
 
     ocr = commands.add_parser("ocr", parents=[common], help="read handwritten pages with a trained network")
     ocr.add_argument("images", nargs="+", metavar="IMAGE", help="page images (JPEG/PNG; grey, RGB or RGBA)")
     ocr.add_argument("--model", choices=sorted(OCR_MODELS), default="mlp",
                      help="mlp: the Q3 numpy network (default); cnn: the Q6.1 CNN ensemble")
     ocr.add_argument("--json", action="store_true", help='print {"IMAGE": ["LINE 1", ...], ...}')
+    ocr.set_defaults(func=ocr_command)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["build", *argv]
     return parser.parse_args(argv)
 
 
 def options(args: argparse.Namespace) -> Options:
+    """The flags as the build's frozen Options (checked: a bad Andrew ID or device is refused here)."""
     check_andrew_id(getattr(args, "andrew_id", None), "--andrew-id")
-    opts = Options(targets=getattr(args, "section", []), force=getattr(args, "force", False), profile=args.profile,
-                   pdf=getattr(args, "pdf", True), jobs=args.jobs, scheduler=args.scheduler,
-                   seed=args.seed, device=normalise_device(args.device), data=args.data, out=args.out.resolve(),
-                   author=getattr(args, "author", None), andrew_id=getattr(args, "andrew_id", None),
+    out = args.out.resolve()
+    publish = getattr(args, "publish", None)
+    return Options(targets=tuple(getattr(args, "section", ())), force=getattr(args, "force", False),
+                   profile=args.profile, pdf=getattr(args, "pdf", True), jobs=args.jobs, scheduler=args.scheduler,
+                   seed=args.seed, device=normalise_device(args.device), data=args.data, out=out,
+                   meta={"author": getattr(args, "author", None), "andrew_id": getattr(args, "andrew_id", None)},
                    skip_missing=getattr(args, "skip_missing", False),
+                   publish=None if publish is None else Path(publish) if publish else out / "build" / "site",
                    progress=sys.stderr.isatty() and not os.environ.get("CI"))
-    if getattr(args, "publish", None) is not None:
-        opts.publish = Path(args.publish) if args.publish else opts.build_dir / "site"
-    return opts
 
 
 def check_andrew_id(andrew_id: str | None, where: str) -> None:
@@ -176,16 +185,41 @@ def numbers(metrics: dict) -> dict:
     return out
 
 
-def run_question(args: argparse.Namespace, opts: Options) -> int:
+def stderr(msg: str) -> None:
+    """Progress and warnings: stderr, so that stdout holds only what a command prints as its answer."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- one function per command
+def build_command(args: argparse.Namespace, opts: Options) -> int:
+    proj = project()
+    outputs = build(proj, opts, warn=stderr)
+    print("wrote " + ", ".join(str(p) for p in outputs.values()))
+    meta = opts.meta_of(proj)
+    if not meta.get("author") or not meta.get("andrew_id"):
+        print("note: the title page has no name or no Andrew ID: pass --author and --andrew-id, or set "
+              "author and andrew_id in pyproject.toml [tool.hw5report]")
+    return 0
+
+
+def list_command(args: argparse.Namespace, opts: Options) -> int:
+    list_parts(project(), opts, warn=stderr, keys=args.keys)
+    return 0
+
+
+def explain_command(args: argparse.Namespace, opts: Options) -> int:
+    explain_parts(project(), opts, warn=stderr)
+    return 0
+
+
+def run_command(args: argparse.Namespace, opts: Options) -> int:
     """Run (or take from the cache) one section's parts, copy their artifacts to build/artifacts/ and print their
-    numbers, one per line."""
+    numbers, one per line (progress goes to stderr, so stdout holds the numbers alone)."""
     proj = project()
     section = next((s for s in proj.sections if s.id == args.question), None)
     if section is None:
         raise ConfigError(f"unknown section {args.question!r}; sections: {', '.join(s.id for s in proj.sections)}")
-    def say(msg):
-        print(msg, file=sys.stderr)          # progress and warnings to stderr; the numbers alone go to stdout
-    entries = ensure(proj, opts, [section.part_id(p) for p in section.parts], say=say, warn=say)
+    entries = ensure(proj, opts, [section.part_id(p) for p in section.parts], say=stderr, warn=stderr)
     publish_artifacts(entries, opts.build_dir / "artifacts")          # e.g. the handout's q3_weights.pickle
     for pid, entry in entries.items():
         for name, value in numbers(entry.metrics).items():
@@ -193,131 +227,62 @@ def run_question(args: argparse.Namespace, opts: Options) -> int:
     return 0
 
 
-def check_pdf(pdf: Path, pages: int) -> None:
-    """The PDF handed in opens, has the pages the page map was read from, and embeds every font (poppler)."""
-    import shutil
-    import subprocess
+def submit_command(args: argparse.Namespace, opts: Options) -> int:
+    from submission.handin import submit
 
-    if not (shutil.which("pdfinfo") and shutil.which("pdffonts")):
-        raise ConfigError("pdfinfo/pdffonts not found: install poppler-utils (make setup does) to check the hand-in PDF")
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
-    found = re.search(r"^Pages:\s+(\d+)$", info.stdout, re.M)
-    if info.returncode != 0 or not found:
-        raise BuildError(f"{pdf} does not open as a PDF ({(info.stderr.strip().splitlines() or ['pdfinfo failed'])[-1]}); "
-                         "rebuild it: python report.py --all")
-    if int(found.group(1)) != pages:
-        raise BuildError(f"{pdf} has {found.group(1)} pages but its page map was read from {pages}; rebuild it")
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True)
-    if fonts.returncode != 0 or any(line.split()[-5] != "yes" for line in fonts.stdout.splitlines()[2:]):
-        raise ConfigError(f"{pdf} has fonts that are not embedded; check pdffonts")
-
-
-def submit(args: argparse.Namespace, opts: Options) -> int:
-    """Refuse what cannot be handed in, then write <id>.pdf, <id>.zip and <id>-pages.json."""
-    import subprocess
-
-    from reportkit.pagemap import page_ranges
-    from reportkit.pipeline import plan
-    from reportkit.provenance import git_sha
-    from submission import write_zip
-
-    proj = project()
-    opts.andrew_id = opts.andrew_id or proj.meta.get("andrew_id")
-    if opts.profile != "full":
-        raise ConfigError("a smoke build cannot be submitted: its numbers come from tiny slices; drop --profile smoke")
-    if not opts.andrew_id:
-        raise ConfigError("no Andrew ID: pass --andrew-id ID (or set andrew_id in pyproject.toml [tool.hw5report])")
-    missing = [p for p in plan(proj, opts, warn=lambda m: print(m, file=sys.stderr)) if p.entry is None]
-    if missing:
-        why = f": {missing[0].problem}" if missing[0].problem else ""
-        raise ConfigError(f"{missing[0].id} is not built ({len(missing)} part(s) missing{why}); run "
-                          "python report.py --all first (without --skip-missing)")
-    changed = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-    if changed.strip():
-        print("warning: the working tree has uncommitted changes; the zip holds them as they are:\n  "
-              + "\n  ".join(changed.strip().splitlines()), file=sys.stderr)
-    opts.pdf = True
-    outputs = build(proj, opts, warn=lambda m: print(m, file=sys.stderr))
-    data = outputs["pdf"].read_bytes()
-    size = len(data)
-    if size > MAX_PDF_BYTES:
-        raise ConfigError(f"{outputs['pdf']} is {size / 2 ** 20:.1f} MiB, over Gradescope's 10 MiB")
-    dest = opts.build_dir / "submission"
-    pdf = dest / f"{opts.andrew_id}.pdf"
-    write_atomic(pdf, data)
-    try:                                       # the file handed in is the one checked
-        check_pdf(pdf, json.loads(outputs["pages"].read_text())["pages"])
-    except ReportError:
-        pdf.unlink()
-        raise
-    pages = page_ranges(outputs["pages"], {s.title.split(" ")[0]: s.title for s in proj.sections})
-    write_atomic(dest / f"{opts.andrew_id}-pages.json", (json.dumps(pages, indent=1) + "\n").encode())
-    names = write_zip(ROOT, dest / f"{opts.andrew_id}.zip", pdf.name, git_sha(ROOT))
+    handin = submit(project(), opts, warn=stderr)
     print("question  pages")
-    for label, numbers_ in pages.items():
-        print(f"{label:9s} {numbers_[0]}-{numbers_[-1]}" if len(numbers_) > 1 else f"{label:9s} {numbers_[0]}")
-    zipped = dest / f"{opts.andrew_id}.zip"
-    print(f"wrote {pdf} ({size / 2 ** 20:.1f} MiB), {zipped} ({zipped.stat().st_size / 1024:.0f} KiB, "
-          f"{len(names)} files), {dest / (opts.andrew_id + '-pages.json')}")
+    for label, pages in handin.pages.items():
+        print(f"{label:9s} {pages[0]}-{pages[-1]}" if len(pages) > 1 else f"{label:9s} {pages[0]}")
+    print(f"wrote {handin.pdf} ({handin.pdf.stat().st_size / 2 ** 20:.1f} MiB), {handin.zip} "
+          f"({handin.zip.stat().st_size / 1024:.0f} KiB, {len(handin.zipped)} files), {handin.page_map}")
     return 0
 
 
 def serve_command(args: argparse.Namespace, opts: Options) -> int:
     """Preview the site while writing: templates and CSS re-render the page; code edits rerun the parts whose
     keys changed. The project's own modules are imported afresh for every rebuild, so edits take effect."""
+    import dataclasses
+
     from reportkit.serve import serve
 
     def say(msg):
         print(msg, flush=True)
+
+    opts = dataclasses.replace(opts, pdf=args.pdf, publish=opts.build_dir / "serve")
 
     def rebuild():
         for name in [m for m in sys.modules if m.split(".")[0] in ("hw5", "experiments")]:
             del sys.modules[name]
         build(project(), opts, say=lambda m: None if m.endswith(" cached") else say(m), warn=say)
 
-    opts.pdf, opts.publish = args.pdf, opts.build_dir / "serve"
     return serve(opts.publish, rebuild, [ROOT / "templates", ROOT / "experiments", ROOT / "hw5"], args.port,
                  args.open, say, errors=(Exception,))
 
 
-def ocr(args: argparse.Namespace, opts: Options) -> int:
+def ocr_command(args: argparse.Namespace, opts: Options) -> int:
     """Print the lines read from each image, training the chosen network first if it is not cached."""
-    from hw5 import mlp
     from hw5.ocr import read_image, recognise
+    from hw5.ocr.classifier import load_classifier
     from hw5.ocr.image import check_image
 
-    def say(msg):
-        print(msg, file=sys.stderr)          # progress to stderr; the text alone goes to stdout
     try:
         for path in args.images:             # every header first (cheap), so a bad file fails before training
             check_image(path)
     except ValueError as e:
-        say(f"error: {e}")
-        return 2
+        raise LibraryDataError(str(e)) from None
     part, artifact = OCR_MODELS[args.model]
-    entry = ensure(project(), opts, [part], say=say, warn=say)[part]
-    path = entry.dir / entry.manifest["artifacts"][artifact]
+    entry = ensure(project(), opts, [part], say=stderr, warn=stderr)[part]
     try:
-        if args.model == "mlp":
-            import numpy as np
-
-            with np.load(path) as weights:
-                classify = mlp.classifier(dict(weights))
-        else:
-            from hw5.pytorch.models import load_nist36_cnn
-
-            classify = load_nist36_cnn(path)
-    except (OSError, KeyError, ValueError, RuntimeError) as e:
-        say(f"error: cannot load the {args.model} weights {path} ({type(e).__name__}: {e}); rebuild them with "
-            f"python report.py --section {part}")
-        return 2
+        classify = load_classifier(args.model, entry.artifact(artifact))
+    except ValueError as e:
+        raise LibraryDataError(f"{e}; rebuild them with python report.py --section {part}") from None
     results = {}
     for i, p in enumerate(args.images):      # one page decoded at a time: memory stays that of one page
         try:
             results[p] = recognise(read_image(p), classify)[0]
         except ValueError as e:              # changed since its header was read
-            say(f"error: {e}")
-            return 2
+            raise LibraryDataError(str(e)) from None
         if not args.json:
             if len(args.images) > 1:
                 print(("\n" if i else "") + f"== {p} ==")
@@ -328,31 +293,10 @@ def ocr(args: argparse.Namespace, opts: Options) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every error the user can fix is one line on stderr and an exit code, decided here."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-
-    def warn(msg):
-        print(msg, file=sys.stderr)
     try:
-        opts = options(args)
-        if args.command == "list":
-            list_parts(project(), opts, warn=warn, keys=args.keys)
-        elif args.command == "explain":
-            explain_parts(project(), opts, warn=warn)
-        elif args.command == "ocr":
-            return ocr(args, opts)
-        elif args.command == "run":
-            return run_question(args, opts)
-        elif args.command == "submit":
-            return submit(args, opts)
-        elif args.command == "serve":
-            return serve_command(args, opts)
-        else:
-            proj = project()
-            outputs = build(proj, opts, warn=warn)
-            print("wrote " + ", ".join(str(p) for p in outputs.values()))
-            if not (opts.author or proj.meta.get("author")) or not (opts.andrew_id or proj.meta.get("andrew_id")):
-                print("note: the title page has no name or no Andrew ID: pass --author and --andrew-id, or set "
-                      "author and andrew_id in pyproject.toml [tool.hw5report]")
+        return args.func(args, options(args))
     except ReportError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
@@ -366,7 +310,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished parts stay cached; rerun the same command to continue", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

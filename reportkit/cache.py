@@ -45,6 +45,44 @@ class Entry:
     def metrics(self) -> dict[str, Any]:
         return self.manifest["metrics"]
 
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """What the key hashed: code, config, seed, data digests, libraries, upstream keys (device for torch)."""
+        return self.manifest["inputs"]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The part's config as JSON ({} for a part without one)."""
+        return self.inputs["config"]
+
+    @property
+    def figures(self) -> list[dict[str, str]]:
+        """[{"label", "file", "caption"}], files of this entry's folder."""
+        return self.manifest["figures"]
+
+    @property
+    def artifacts(self) -> dict[str, str]:
+        """Artifact name -> file name in this entry's folder (e.g. "q3_weights" -> "q3_weights.npz")."""
+        return self.manifest["artifacts"]
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(self.manifest["files"])
+
+    @property
+    def seconds(self) -> float:
+        """How long the part's function ran."""
+        return self.manifest["seconds"]
+
+    @property
+    def created(self) -> float:
+        """When the entry was written (seconds since the epoch)."""
+        return self.manifest["created"]
+
+    def artifact(self, name: str) -> Path:
+        """The file of one artifact (a name listed in the manifest, so it stays inside the entry)."""
+        return self.dir / self.artifacts[name]
+
 
 def seal(manifest: dict[str, Any]) -> str:
     """The digest that covers everything in a manifest but the seal itself."""

@@ -7,7 +7,7 @@ data root (and the driver's cache folder, which upstream inputs are read from) a
 or a shared filesystem.
 
 Each worker runs one part at a time (parts seed torch's global generator), with cores / N threads for BLAS and
-torch; a part whose results depend on its thread count fixes it itself (hw5.runtime).
+torch; a part whose results depend on its thread count fixes it itself.
 """
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ import logging
 import os
 import time
 from contextlib import ExitStack
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 from reportkit.cache import PLAIN_NAME, Cache, Entry
 from reportkit.errors import BuildError, ConfigError
-from reportkit.execute import execute_remote
+from reportkit.execute import Task, execute_remote
+from reportkit.plan import Planned
+from reportkit.project import Options
 
 CONNECT_TIMEOUT = "5s"
 
@@ -43,19 +46,21 @@ def connect(stack: ExitStack, jobs: int, scheduler: str | None):
     return stack.enter_context(Client(cluster))
 
 
-def run_on_cluster(runnable: list, entries: dict[str, Entry], status: dict, task_of: Callable, cache: Cache,
-                   jobs: int, scheduler: str | None, say: Callable[[str], None]) -> None:
-    """Run the parts `runnable` (in dependency order) on the cluster; entries and status are updated in place."""
+def run_on_cluster(runnable: list[Planned], task_of: Callable[[Planned], Task], cache: Cache,
+                   say: Callable[[str], None], opts: Options) -> Iterator[tuple[Planned, Entry, float]]:
+    """Run `runnable` (in dependency order) on the cluster, each part once all it reads is stored; yields each
+    part as its result is stored in the driver's cache."""
     from distributed import wait
     from distributed.scheduler import KilledWorker
 
     with ExitStack() as stack:
-        client = connect(stack, jobs, scheduler)
+        client = connect(stack, opts.jobs, opts.scheduler)
         workers = len(client.scheduler_info().get("workers", {}))
         say(f"dask: {workers} worker(s) at {client.scheduler.address}")
         pending, running, started = list(runnable), {}, 0
+        waiting_for = {p.id for p in runnable}           # parts of this run not stored yet
         while pending or running:
-            for p in [p for p in pending if all(r in entries for r in p.reads.values())]:
+            for p in [p for p in pending if not waiting_for & set(p.reads.values())]:
                 pending.remove(p)
                 started += 1
                 task = dataclasses.replace(task_of(p), progress=False)        # no progress bars from workers
@@ -72,13 +77,16 @@ def run_on_cluster(runnable: list, entries: dict[str, Entry], status: dict, task
                 except KilledWorker:
                     raise BuildError(f"{p.id}: the workers running it died (out of memory, or killed); the parts "
                                      "that finished stay cached: rerun the same command") from None
-
-                def write(out_dir, files=files, fields=fields):
-                    for name, data in files.items():
-                        if not PLAIN_NAME.fullmatch(name):        # a name from elsewhere stays in its folder
-                            raise BuildError(f"{p.id}: the worker returned a file named {name[:60]!r}")
-                        (out_dir / name).write_bytes(data)
-                    return fields
-                entries[p.id] = cache.store(p.id, p.key, p.inputs, write)
-                status[p.id] = {"status": "ran", "seconds": round(time.perf_counter() - start, 3)}
+                entry = cache.store(p.id, p.key, p.inputs, lambda out_dir: write_files(p.id, out_dir, files, fields))
+                waiting_for.discard(p.id)
                 say(f"{p.id:18s} ran     {fields['seconds']:.1f} s on {where}")
+                yield p, entry, time.perf_counter() - start
+
+
+def write_files(part_id: str, out_dir: Path, files: dict[str, bytes], fields: dict) -> dict:
+    """A worker's files into the entry's folder, each under a plain name of that folder; the manifest fields."""
+    for name, data in files.items():
+        if not PLAIN_NAME.fullmatch(name):        # a name from elsewhere stays in its folder
+            raise BuildError(f"{part_id}: the worker returned a file named {name[:60]!r}")
+        (out_dir / name).write_bytes(data)
+    return fields

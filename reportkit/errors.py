@@ -1,4 +1,4 @@
-"""The one small error hierarchy. `report.main` prints a ReportError as one line and exits non-zero."""
+"""The one small error hierarchy. A command line prints a ReportError as one line and exits with its exit_code."""
 
 
 class ReportError(Exception):
@@ -23,7 +23,3 @@ class BuildError(ReportError):
     """The writeup could not be rendered (template, math, figure reference)."""
 
     exit_code = 1
-
-
-class TrainingDiverged(ReportError):
-    """Training produced NaN/inf; callers catch it and report divergence as a result."""

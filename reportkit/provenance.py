@@ -23,21 +23,18 @@ def git_sha(root: Path) -> str:
 
 
 def metadata(project, opts, entries: dict, status: dict, data_root: Path | None) -> dict:
-    """The build's metadata: title page fields, provenance, and per-part status and seconds."""
+    """The build's metadata: the project's (title page fields, with this build's overrides), provenance, and
+    per-part status and seconds. Every string from the project or the user is Plain (printed as typed)."""
     # The date is the newest result's, so two renders of the same cache are byte-identical.
-    newest = max((e.manifest["created"] for e in entries.values()), default=0.0)
+    newest = max((e.created for e in entries.values()), default=0.0)
     date = dt.datetime.fromtimestamp(newest, dt.timezone.utc).strftime("%-d %B %Y") if newest else "not built"
     versions = {}
     for e in entries.values():
-        versions.update(e.manifest["inputs"]["libraries"])
-    parts = {pid: {**st, "run_seconds": entries[pid].manifest["seconds"] if pid in entries else None}
+        versions.update(e.inputs["libraries"])
+    parts = {pid: {**st, "run_seconds": entries[pid].seconds if pid in entries else None}
              for pid, st in status.items()}
-    author = opts.author or project.meta.get("author")
-    andrew_id = opts.andrew_id or project.meta.get("andrew_id")
     return {
-        **{k: Plain(v) if isinstance(v, str) else v for k, v in project.meta.items()},    # pyproject's words
-        "author": Plain(author) if author else None,        # None: the title page says so
-        "andrew_id": Plain(andrew_id) if andrew_id else None,
+        **{k: Plain(v) if isinstance(v, str) else v for k, v in opts.meta_of(project).items()},
         "paper": project.meta.get("paper", "letter"),
         "date": date,
         "profile": opts.profile,

@@ -15,7 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from report import normalise_device, numbers, project  # noqa: E402
-from reportkit.pipeline import Options, ensure  # noqa: E402
+from reportkit.pipeline import ensure  # noqa: E402
+from reportkit.project import Options  # noqa: E402
 
 
 def main() -> int:
@@ -34,7 +35,7 @@ def main() -> int:
     start = time.perf_counter()
     entries = ensure(proj, opts, ids, say=lambda m: print(m, file=sys.stderr))
     for pid, entry in entries.items():
-        print(json.dumps({"part": pid, "device": device, "seconds": entry.manifest["seconds"],
+        print(json.dumps({"part": pid, "device": device, "seconds": entry.seconds,
                           "metrics": numbers(entry.metrics)}))
     print(json.dumps({"parts": len(ids), "device": device, "profile": args.profile,
                       "seconds": round(time.perf_counter() - start, 1), "out": str(out)}))

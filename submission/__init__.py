@@ -26,9 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "hw5report"))
 
+from report import main  # noqa: E402
 from submission.launch import run_question  # noqa: E402
 
-raise SystemExit(run_question("{sid}", sys.argv, __file__))
+raise SystemExit(run_question("{sid}", sys.argv, __file__, main))
 '''
 Q4_DOC = """HW5 Q4: findLetters and the OCR helpers, in one file (numpy, scipy and scikit-image only).
 

@@ -1,5 +1,6 @@
 """What each run_q*.py of the hand-in zip does: find the course's data/ from where the script is run, run its
-question through report.py, and leave the files the handout's later scripts read (q3_weights.pickle) beside it.
+question through the command line, and leave the files the handout's later scripts read (q3_weights.pickle)
+beside it.
 
 A TA may copy python/ or reach it through a symlink, so the script's own folder is taken as the user reached
 it ($PWD, which keeps a symlinked folder's name), not only as the file system resolves it.
@@ -10,6 +11,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Callable
 
 HANDOUT_FILES = {"q3": ("q3_weights.pickle",)}   # artifacts the handout's next script loads from its own folder
 
@@ -73,11 +75,9 @@ def copy_atomic(src: Path, dest: Path) -> None:
         raise
 
 
-def run_question(sid: str, argv: list[str], script: str) -> int:
-    """run_<sid>.py: `report.py run <sid>` with the data root found here and the cache in <folder>/build/;
-    then the question's handout files beside the script. Returns the exit code."""
-    from report import main
-
+def run_question(sid: str, argv: list[str], script: str, main: Callable[[list[str]], int]) -> int:
+    """run_<sid>.py: `report.py run <sid>` (through the command line's `main`) with the data root found here and
+    the cache in <folder>/build/; then the question's handout files beside the script. Returns the exit code."""
     here, args = invoked_folder(argv[0], script), argv[1:]
     data = []
     if option(args, "--data") is None:

@@ -239,15 +239,16 @@ def test_an_unknown_device_is_refused_before_anything_runs(tmp_path, fixture_roo
 ], ids=["sound", "truncated", "page-count"])
 def test_the_hand_in_pdf_must_open_with_the_pages_of_its_map(tmp_path, damage, pages, message):
     from reportkit.document import html_to_pdf
+    from submission.handin import check_pdf
 
     pdf = tmp_path / "alovelace.pdf"
     pdf.write_bytes(html_to_pdf("<p>one</p><p style='page-break-before: always'>two</p>", tmp_path)[0])
     damage(pdf)
     if message is None:
-        report.check_pdf(pdf, pages)
+        check_pdf(pdf, pages)
     else:
         with pytest.raises(report.ReportError, match=message):
-            report.check_pdf(pdf, pages)
+            check_pdf(pdf, pages)
 
 
 # ---------------------------------------------------------------- keys by meaning, on a copy of the project

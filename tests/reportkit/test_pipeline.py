@@ -1,81 +1,13 @@
 """Planning and running parts on a toy project: keys by meaning, the device only where torch runs, reruns of
 exactly what changed, damaged entries rebuilt, missing data refused before anything runs."""
-import importlib
-import sys
-
 import pytest
 
 from reportkit import pipeline
 from reportkit.errors import BuildError, ConfigError, DataError
-from reportkit.pipeline import Options, Project
-
-SECTION_CODE = '''
-from dataclasses import dataclass
-
-from reportkit.section import Part, Result, Section
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    n: int = 4
-
-
-def train(ctx):
-    values = list(range(ctx.config.n))
-    ctx.path("values.txt").write_text(" ".join(map(str, values)))
-    return Result({"total": sum(values) + ctx.seed + int(ctx.data("d.txt").read_text())})
-
-
-def draw(ctx):
-    return Result({"count": len(ctx.input("train").path("values.txt").read_text().split())})
-
-
-def accelerate(ctx):
-    return Result({"device": ctx.device})
-
-
-SECTION = Section("s1", "Toy", "s1.md.j2", parts=(
-    Part("train", train, TrainConfig, smoke={"n": 2}, data=("d.txt",)),
-    Part("draw", draw, reads=("train",)),
-    Part("gpu", accelerate, torch=True),
-))
-'''
-
-
-@pytest.fixture
-def toy(tmp_path, monkeypatch):
-    """A toy project: package `toyproj` with one section of three parts, a data root, and a fresh out dir."""
-    (tmp_path / "toyproj").mkdir()
-    (tmp_path / "toyproj" / "__init__.py").write_text("")
-    (tmp_path / "toyproj" / "sec.py").write_text(SECTION_CODE)
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "d.txt").write_text("10")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for mod in [m for m in sys.modules if m.startswith("toyproj")]:
-        monkeypatch.delitem(sys.modules, mod)
-
-    def project():
-        for mod in [m for m in sys.modules if m.startswith("toyproj")]:
-            del sys.modules[mod]
-        section = importlib.import_module("toyproj.sec").SECTION
-        return Project(root=tmp_path, sections=(section,), code_packages=("toyproj",),
-                       find_data_root=lambda cli: tmp_path / "data")
-    return tmp_path, project
-
-
-def opts(root, **kw):
-    return Options(out=root / "out", **kw)
-
-
-def run(project, options):
-    said = []
-    entries = pipeline.ensure(project, options, [p for p in ("s1.train", "s1.draw", "s1.gpu")], say=said.append,
-                              warn=said.append)
-    return entries, said
-
-
-def ran(said):
-    return [line.split()[0] for line in said if line.split()[1:2] == ["ran"]]
+from reportkit.plan import plan
+from reportkit.render import section_results
+from reportkit.run import run as run_parts
+from toy_project import opts, ran, run
 
 
 def test_first_run_runs_every_part_in_order_then_nothing(toy):
@@ -89,8 +21,8 @@ def test_first_run_runs_every_part_in_order_then_nothing(toy):
 
 def test_the_device_enters_only_the_torch_part_key(toy):
     root, project = toy
-    cpu = {p.id: p.key for p in pipeline.plan(project(), opts(root))}
-    cuda = {p.id: p.key for p in pipeline.plan(project(), opts(root, device="cuda"))}
+    cpu = {p.id: p.key for p in plan(project(), opts(root)).parts}
+    cuda = {p.id: p.key for p in plan(project(), opts(root, device="cuda")).parts}
     assert [pid for pid in cpu if cpu[pid] != cuda[pid]] == ["s1.gpu"]
 
 
@@ -148,14 +80,15 @@ def test_a_damaged_entry_is_a_one_line_notice_and_a_rerun_of_that_part(toy, dama
 
 def test_targets_rerun_their_parts_and_only_missing_upstreams(toy):
     root, project = toy
-    planned = pipeline.plan(project(), opts(root, targets=["s1.draw"]))
-    assert [p.id for p in pipeline.to_run(planned, opts(root, targets=["s1.draw"]))] == ["s1.train", "s1.draw"]
+    planned = plan(project(), opts(root, targets=("s1.draw",)))
+    assert [p.id for p in planned.to_run(["s1.draw"])] == ["s1.train", "s1.draw"]
     run(project(), opts(root))
-    planned = pipeline.plan(project(), opts(root))
-    assert [p.id for p in pipeline.to_run(planned, opts(root, targets=["s1.draw"]))] == ["s1.draw"]
-    assert [p.id for p in pipeline.to_run(planned, opts(root, targets=["s1"]))] == ["s1.train", "s1.draw", "s1.gpu"]
+    planned = plan(project(), opts(root))
+    assert [p.id for p in planned.to_run(["s1.draw"])] == ["s1.draw"]
+    assert [p.id for p in planned.to_run(["s1"])] == ["s1.train", "s1.draw", "s1.gpu"]
+    assert [p.id for p in planned.to_run()] == [] and len(planned.to_run(force=True)) == 3
     with pytest.raises(ConfigError, match="unknown section or part 's1.nope'"):
-        pipeline.plan(project(), opts(root, targets=["s1.nope"]))
+        plan(project(), opts(root, targets=("s1.nope",)))
 
 
 def test_missing_data_is_refused_before_anything_runs_unless_skipped(toy):
@@ -164,11 +97,11 @@ def test_missing_data_is_refused_before_anything_runs_unless_skipped(toy):
     with pytest.raises(DataError, match=r"s1\.train needs .*d\.txt"):
         run(project(), opts(root))
     assert not (root / "out" / "build" / "cache" / "parts" / "s1" / "gpu").exists()     # nothing ran
-    planned = pipeline.plan(project(), opts(root))
-    assert {p.id: p.problem is not None for p in planned} == {"s1.train": True, "s1.draw": True, "s1.gpu": False}
-    entries, status = pipeline.run_planned(planned, planned, opts(root, skip_missing=True), lambda m: None,
-                                           lambda m: None)
-    assert status["s1.train"]["status"] == "skipped" and set(entries) == {"s1.gpu"}
+    planned = plan(project(), opts(root))
+    assert {p.id: p.problem is not None for p in planned.parts} == {"s1.train": True, "s1.draw": True,
+                                                                    "s1.gpu": False}
+    outcomes = run_parts(planned, list(planned.parts), opts(root, skip_missing=True), lambda m: None)
+    assert outcomes.status["s1.train"]["status"] == "skipped" and set(outcomes.entries) == {"s1.gpu"}
 
 
 def test_parts_that_read_in_a_circle_are_a_config_error(toy):
@@ -177,7 +110,7 @@ def test_parts_that_read_in_a_circle_are_a_config_error(toy):
     path.write_text(path.read_text().replace('Part("train", train, TrainConfig, smoke={"n": 2}, data=("d.txt",)),',
                                              'Part("train", train, TrainConfig, data=("d.txt",), reads=("draw",)),'))
     with pytest.raises(ConfigError, match="in a circle"):
-        pipeline.plan(project(), opts(root))
+        plan(project(), opts(root))
 
 
 def test_a_metric_defined_by_two_parts_of_a_section_is_a_build_error(toy):
@@ -186,15 +119,15 @@ def test_a_metric_defined_by_two_parts_of_a_section_is_a_build_error(toy):
     path.write_text(path.read_text().replace('{"device": ctx.device}', '{"count": 3}'))
     p = project()
     entries, _ = run(p, opts(root))
-    planned = pipeline.plan(p, opts(root))
+    planned = plan(p, opts(root))
     with pytest.raises(BuildError, match="metric 'count' of section s1 comes from both s1.draw and s1.gpu"):
-        pipeline.section_results(p.sections[0], planned, entries)
+        section_results(p.sections[0], planned, entries)
 
 
 def test_section_results_merge_metrics_and_give_each_part_its_config(toy):
     root, project = toy
     p = project()
     entries, _ = run(p, opts(root, profile="smoke"))
-    planned = pipeline.plan(p, opts(root, profile="smoke"))
-    assert pipeline.section_results(p.sections[0], planned, entries) == {
+    planned = plan(p, opts(root, profile="smoke"))
+    assert section_results(p.sections[0], planned, entries) == {
         "total": 11, "count": 2, "device": "cpu", "config": {"train": {"n": 2}}}

@@ -65,10 +65,11 @@ def test_option_reads_the_last_value_given(args, value):
 def test_a_missing_data_folder_is_one_line_and_exit_code_2(course, monkeypatch, capsys):
     monkeypatch.chdir(course / "real" / "python")
     monkeypatch.setenv("PWD", str(course / "real" / "python"))
-    code = launch.run_question("q3", ["run_q3.py"], str(course / "real" / "python" / "run_q3.py"))
+    ran = []
+    code = launch.run_question("q3", ["run_q3.py"], str(course / "real" / "python" / "run_q3.py"), ran.append)
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "no data/ folder" in err and "--data DIR" in err, err
-    assert not (course / "real" / "python" / "build").exists()       # nothing ran, nothing written
+    assert not ran and not (course / "real" / "python" / "build").exists()       # nothing ran, nothing written
 
 
 def test_copy_atomic_replaces_the_file_and_leaves_no_temporary_file(tmp_path):

@@ -1,0 +1,177 @@
+"""Planning: every part's config, inputs, key and cache entry, known before anything runs.
+
+A part's key hashes what it computes: its code by meaning, its config, the seed, its data files' digests, the
+versions of the libraries its code imports, the keys of the parts it reads (and the device, for torch parts).
+A part whose data is missing gets a `problem` instead of a key, and so does every part that reads it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from reportkit.cache import Cache, Entry
+from reportkit.codekey import CodeIndex
+from reportkit.errors import ConfigError
+from reportkit.files import DigestMemo, sha256_bytes
+from reportkit.project import Options, Project
+from reportkit.section import Part, Section
+
+CACHE_FORMAT = 2          # bump when the meaning of a cached entry changes
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A part with everything known before running it."""
+
+    id: str                                  # "q3.train"
+    section: Section
+    part: Part
+    config: Any
+    reads: dict[str, str]                    # name in Part.reads -> part id
+    inputs: dict | None = None               # what the key hashes; None when it cannot run
+    key: str | None = None
+    entry: Entry | None = None               # its sound cache entry, if there is one
+    problem: str | None = None               # why it cannot run (missing data), shown in the writeup
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The planned parts in dependency order, the data root they read and the cache their entries live in."""
+
+    parts: tuple[Planned, ...]
+    data_root: Path | None
+    cache: Cache
+
+    def __getitem__(self, part_id: str) -> Planned:
+        return next(p for p in self.parts if p.id == part_id)
+
+    def of(self, section: Section) -> list[Planned]:
+        return [p for p in self.parts if p.section is section]
+
+    def needed(self, ids: Iterable[str]) -> set[str]:
+        """These parts and the uncached parts they read, followed through uncached parts only (a cached part
+        needs none of its inputs)."""
+        found, todo = set(), list(ids)
+        while todo:
+            pid = todo.pop()
+            if pid not in found:
+                found.add(pid)
+                todo += [up for up in self[pid].reads.values() if self[up].entry is None]
+        return found
+
+    def to_run(self, targets: Iterable[str] = (), force: bool = False) -> list[Planned]:
+        """No targets: whatever is not cached (everything with force). Targets (sections or parts): those,
+        cached or not, and the uncached parts they read."""
+        targets = set(targets)
+        if not targets:
+            return [p for p in self.parts if force or p.entry is None]
+        wanted = self.needed(p.id for p in self.parts if p.id in targets or p.section.id in targets)
+        return [p for p in self.parts if p.id in wanted]
+
+
+def all_parts(project: Project) -> list[tuple[str, Section, Part]]:
+    """(part id, section, part) in dependency order: the writeup's order, moved only as far as `reads` needs."""
+    pending = [(s.part_id(p), s, p) for s in project.sections for p in s.parts]
+    ids = {pid for pid, _, _ in pending}
+    ordered, done = [], set()
+    while pending:
+        i = next((i for i, (_, s, p) in enumerate(pending) if all(read_id(s, r) in done for r in p.reads)), None)
+        if i is None:
+            bad = {pid: [read_id(s, r) for r in p.reads if read_id(s, r) not in ids] for pid, s, p in pending}
+            raise ConfigError(f"parts that read unknown parts, or read each other in a circle: {bad}")
+        ordered.append(pending.pop(i))
+        done.add(ordered[-1][0])
+    return ordered
+
+
+def read_id(section: Section, name: str) -> str:
+    """A name in Part.reads as a part id: "train" -> "q3.train"; "q3.train" stays."""
+    return name if "." in name else f"{section.id}.{name}"
+
+
+def check_targets(targets: Iterable[str], project: Project) -> None:
+    sections = {s.id for s in project.sections}
+    parts = {s.part_id(p) for s in project.sections for p in s.parts}
+    for t in targets:
+        if t not in sections and t not in parts:
+            raise ConfigError(f"unknown section or part {t!r}; sections: {', '.join(sorted(sections))} "
+                              f"(parts: `list`)")
+
+
+def data_root_of(project: Project, opts: Options) -> tuple[Path | None, str | None]:
+    """(data root, None), or (None, why there is none); a root the user named must exist."""
+    try:
+        return project.find_data_root(opts.data), None
+    except Exception as e:          # noqa: BLE001 - the project's rule raises its own one-line error
+        if opts.data:
+            raise
+        return None, str(e)
+
+
+def library_versions(modules: set[str], root: Path) -> dict[str, str]:
+    """Installed versions of the distributions that provide these top-level modules (not the project's own)."""
+    owners = _distributions()
+    versions = {}
+    for module in sorted(modules):
+        if module in sys.stdlib_module_names or (root / module).exists() or (root / f"{module}.py").exists():
+            continue
+        for dist in owners.get(module, []):
+            versions[dist] = metadata.version(dist)
+    return versions
+
+
+_DISTRIBUTIONS: dict | None = None
+
+
+def _distributions() -> dict:
+    global _DISTRIBUTIONS
+    if _DISTRIBUTIONS is None:
+        _DISTRIBUTIONS = metadata.packages_distributions()
+    return _DISTRIBUTIONS
+
+
+def plan(project: Project, opts: Options, warn: Callable[[str], None] = print) -> Plan:
+    """Every part's inputs, key and (sound) cache entry, in dependency order; nothing runs."""
+    check_targets(opts.targets, project)
+    data_root, root_problem = data_root_of(project, opts)
+    cache = Cache(opts.build_dir / "cache" / "parts", warn)
+    memo = DigestMemo(opts.build_dir / "cache" / "digests.json")
+    index = CodeIndex(project.root, project.code_packages)
+    planned: dict[str, Planned] = {}
+    for pid, section, part in all_parts(project):
+        reads = {r: read_id(section, r) for r in part.reads}
+        config = part.make_config(opts.profile)
+        problem = missing_input(pid, part, reads, planned, data_root, root_problem)
+        inputs = key = entry = None
+        if problem is None:
+            code, externals = index.fingerprint(part.run)
+            inputs = {"format": CACHE_FORMAT, "code": code,
+                      "config": dataclasses.asdict(config) if config is not None else {},
+                      "seed": opts.seed, "data": {rel: memo.digest(data_root / rel) for rel in part.data},
+                      "libraries": library_versions(externals, project.root),
+                      "reads": {r: planned[r].key for r in reads.values()}}
+            if part.torch:
+                inputs["device"] = opts.device
+            key = sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())[:20]
+            entry = cache.lookup(pid, key)
+        planned[pid] = Planned(pid, section, part, config, reads, inputs, key, entry, problem)
+    memo.save()
+    return Plan(tuple(planned.values()), data_root, cache)
+
+
+def missing_input(pid: str, part: Part, reads: dict[str, str], planned: dict[str, Planned],
+                  data_root: Path | None, root_problem: str | None) -> str | None:
+    """Why the part cannot run (no data root, a missing data file, an upstream that cannot be built), or None."""
+    if part.data and data_root is None:
+        return root_problem
+    if missing := [rel for rel in part.data if not (data_root / rel).exists()]:
+        return (f"{pid} needs {data_root / missing[0]}, which is missing: place {missing[0]} "
+                f"under the data root {data_root}")
+    if missing_up := [r for r in reads.values() if planned[r].key is None]:
+        return f"{pid} reads {', '.join(missing_up)}, which cannot be built: {planned[missing_up[0]].problem}"
+    return None

@@ -1,0 +1,89 @@
+"""Rendering: the cached results of a build poured into the templates, once, as report.html, report.pdf,
+results.json, build/artifacts/ and (with --publish) a static site.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reportkit import provenance
+from reportkit.cache import Entry
+from reportkit.errors import BuildError
+from reportkit.files import write_atomic
+from reportkit.plan import Plan
+from reportkit.project import Options, Project
+from reportkit.run import Outcomes
+from reportkit.section import Section
+from reportkit.templating import Plain
+
+
+def render(project: Project, plan: Plan, outcomes: Outcomes, opts: Options, warn=print) -> dict[str, Path]:
+    """Write every output from the entries; returns their paths by kind ("html", "pdf", "pages", "results", "site")."""
+    from reportkit import document          # Markdown, math and WeasyPrint: only when something is rendered
+
+    entries = outcomes.entries
+    build_dir, fig_dir = opts.build_dir, opts.out / "figures"
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        figures = {f["label"]: (e.dir / f["file"], f["caption"]) for e in entries.values() for f in e.figures}
+        figures = document.copy_figures(figures, fig_dir)
+        publish_artifacts(entries, build_dir / "artifacts")
+    except OSError as e:
+        raise BuildError(f"cannot write outputs under {opts.out} ({e.strerror}: {e.filename}); "
+                         "make it writable or pass --out DIR") from e
+    meta = provenance.metadata(project, opts, entries, outcomes.status, plan.data_root)
+    sections, results = [], {}
+    for s in project.sections:
+        built = all(s.part_id(p) in entries for p in s.parts)
+        sections.append({"id": s.id, "title": s.title, "template": s.template, "built": built,
+                         "note": "" if built else section_note(s, plan, outcomes, project.command)})
+        if any(s.part_id(p) in entries for p in s.parts):
+            results[s.id] = section_results(s, plan, entries)
+    doc = document.DocumentInput(sections, results, figures, meta, project.root)
+    outputs = document.build(doc, project.templates, build_dir, fig_dir, build_dir / "cache" / "math", pdf=opts.pdf,
+                             warn=warn)
+    write_atomic(build_dir / "results.json", json.dumps({"meta": meta, **results}, indent=1).encode())
+    outputs["results"] = build_dir / "results.json"
+    if opts.publish is not None:
+        try:
+            own = opts.publish.resolve().is_relative_to(build_dir.resolve())     # build/site, build/serve
+            outputs["site"] = document.publish(outputs["html"], fig_dir, opts.publish, own_folder=own)
+        except OSError as e:
+            raise BuildError(f"cannot publish to {opts.publish} ({e.strerror}); pick a writable DIR") from e
+    return outputs
+
+
+def section_results(section: Section, plan: Plan, entries: dict[str, Entry]) -> dict[str, Any]:
+    """What templates read as r.<section>: the metrics of its parts, merged, and `config` per part."""
+    out, owner, config = {}, {}, {}
+    for p in plan.of(section):
+        if p.id not in entries:
+            continue
+        for name, value in entries[p.id].metrics.items():
+            if name in owner:
+                raise BuildError(f"metric {name!r} of section {section.id} comes from both {owner[name]} and {p.id}")
+            out[name], owner[name] = value, p.id
+        if p.config is not None:
+            config[p.part.name] = entries[p.id].config
+    return {**out, "config": config}
+
+
+def section_note(section: Section, plan: Plan, outcomes: Outcomes, command: str) -> Plain:
+    """What the writeup says in place of a section that was not built (its paths print as typed)."""
+    mine = plan.of(section)
+    skipped = [p for p in mine if outcomes.status[p.id]["status"] == "skipped"]
+    if skipped:
+        return Plain(f"skipped at the user's request (--skip-missing): {skipped[0].problem}")
+    problem = next((p.problem for p in mine if p.problem), None)
+    if problem:
+        return Plain(f"not built: {problem}")
+    return Plain(f"not built yet: run {command} --section {section.id}")
+
+
+def publish_artifacts(entries: dict[str, Entry], folder: Path) -> None:
+    """Copy each part's artifacts to build/artifacts/ under their own file names (e.g. q3_weights.npz), each
+    written whole or not at all."""
+    for entry in entries.values():
+        for name in entry.artifacts:
+            write_atomic(folder / entry.artifacts[name], entry.artifact(name).read_bytes())

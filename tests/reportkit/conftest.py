@@ -1,11 +1,12 @@
-"""The toy project's fixture (toy_project.py holds its code and helpers)."""
+"""The toy project of the planning, running, diff and verify tests (tests/toyproject.py holds its code)."""
 import importlib
 import sys
 
 import pytest
 
 from reportkit.project import Project
-from toy_project import SECTION_CODE
+from toyproject import SECTION_CODE
+
 
 
 @pytest.fixture

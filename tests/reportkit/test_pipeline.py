@@ -7,7 +7,7 @@ from reportkit.errors import BuildError, ConfigError, DataError
 from reportkit.plan import plan
 from reportkit.render import section_results
 from reportkit.run import run as run_parts
-from toy_project import opts, ran, run
+from toyproject import opts, ran, run
 
 
 def test_first_run_runs_every_part_in_order_then_nothing(toy):

@@ -1,5 +1,5 @@
 """A toy project for the tests of planning, running, diff and verify: package `toyproj` with one section of three
-parts (one reads another, one runs on the torch device); the `toy` fixture (conftest.py) lays it out."""
+parts (one reads another, one runs on the torch device), laid out by the `toy` fixture of conftest.py."""
 from reportkit import pipeline
 from reportkit.project import Options
 

@@ -5,6 +5,8 @@
     python report.py --section q2           rerun q2's parts, re-render everything from the cache
     python report.py --section q6_1.cifar   rerun one part
     python report.py list | explain         parts and their cache state; why each would rerun
+    python report.py diff [--against FILE]  what the last build changed, number by number
+    python report.py verify q3 [q6_1.cifar] rerun parts and compare with the cache (determinism)
     python report.py run q3                 run one question's parts (no rendering) and print its numbers
     python report.py ocr IMAGE... [--json]  read handwritten pages with the trained network
     python report.py submit --andrew-id ID  the Gradescope hand-in under build/submission/
@@ -37,7 +39,7 @@ SECTION_MODULES = (                       # the order of the writeup
     "experiments.q6_1_torch",
     "experiments.q6_2_finetune",
 )
-COMMANDS = ("build", "list", "explain", "run", "ocr", "submit", "serve")
+COMMANDS = ("build", "list", "explain", "run", "diff", "verify", "ocr", "submit", "serve")
 OCR_MODELS = {"mlp": ("q3.train", "q3_weights"), "cnn": ("q6_1.nist_cnn", "q6_cnn_nist36")}   # part, artifact
 ANDREW_ID = re.compile(r"[a-z][a-z0-9]{1,15}")      # CMU's shape: lower-case letters and digits
 
@@ -118,6 +120,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     run = commands.add_parser("run", parents=[common], help="run one question's parts and print its numbers")
     run.add_argument("question", metavar="SECTION", help="a section id: q1 ... q6_2")
     run.set_defaults(func=run_command)
+    dif = commands.add_parser("diff", parents=[common],
+                              help="what the last build changed: each changed number and figure, per section")
+    dif.add_argument("--against", metavar="FILE", type=Path,
+                     help="compare with this saved results.json instead of the build before the last")
+    dif.set_defaults(func=diff_command)
+    ver = commands.add_parser("verify", parents=[common],
+                              help="rerun sections or parts into a temporary folder and compare with the cache")
+    ver.add_argument("targets", nargs="+", metavar="TARGET", help="section or part ids: q3, q6_1.cifar")
+    ver.set_defaults(func=verify_command)
     srv = commands.add_parser("serve", parents=[common, who],
                               help="a live preview on 127.0.0.1: rebuild on every save, reload the page")
     srv.add_argument("--port", type=bounded_int(0, 65535, "a port"), default=8000,
@@ -225,6 +236,19 @@ def run_command(args: argparse.Namespace, opts: Options) -> int:
         for name, value in numbers(entry.metrics).items():
             print(f"{pid} {name} {value:.6g}" if isinstance(value, float) else f"{pid} {name} {value}")
     return 0
+
+
+def diff_command(args: argparse.Namespace, opts: Options) -> int:
+    from reportkit.changes import between_builds
+
+    print("\n".join(between_builds(opts.build_dir, args.against).lines()))
+    return 0
+
+
+def verify_command(args: argparse.Namespace, opts: Options) -> int:
+    from reportkit.verify import verify
+
+    return 0 if verify(project(), opts, args.targets, say=print) else 1
 
 
 def submit_command(args: argparse.Namespace, opts: Options) -> int:

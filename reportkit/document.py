@@ -243,9 +243,10 @@ def html_to_pdf(page: str, base_url: Path) -> tuple[bytes, dict]:
 SITE_MANIFEST = ".hw5report-site.json"     # in a published folder: the files publish wrote, with their digests
 
 
-def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False) -> Path:
+def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False,
+            extra: dict[str, bytes] | None = None) -> Path:
     """A self-contained static site: index.html (CSS, math and its small script inline), figures/ and the PDF
-    beside it; works from file://.
+    beside it, and the `extra` pages and files (relative path -> bytes); works from file://.
 
     The folder may hold other files: publish writes and removes only the files it wrote before (listed with their
     digests in SITE_MANIFEST), and refuses, naming it, a file it would overwrite that it did not write or that
@@ -258,6 +259,7 @@ def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False
     pdf = html_file.with_suffix(".pdf")
     if pdf.is_file():
         files[pdf.name] = pdf.read_bytes()
+    files.update(extra or {})
     owned = _owned(site)
     for rel in files:
         target = site / rel
@@ -285,7 +287,7 @@ def _owned(site: Path) -> dict[str, str]:
     if not isinstance(files, dict):
         return {}
     return {rel: digest for rel, digest in files.items() if isinstance(digest, str)
-            and re.fullmatch(r"(figures/)?[A-Za-z0-9][A-Za-z0-9._-]*", rel)}     # never a path outside the site
+            and re.fullmatch(r"(figures/(previous/)?)?[A-Za-z0-9][A-Za-z0-9._-]*", rel)}    # never outside the site
 
 
 def _digest(path: Path) -> str | None:

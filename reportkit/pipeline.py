@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reportkit import changes
 from reportkit.cache import Entry, explain
+from reportkit.errors import ConfigError
 from reportkit.lock import output_lock
 from reportkit.plan import check_targets, data_root_of, plan
 from reportkit.project import Options, Project
@@ -22,7 +24,19 @@ def build(project: Project, opts: Options, say=print, warn=print) -> dict[str, P
     with output_lock(opts.build_dir, warn):
         planned = plan(project, opts, warn)
         outcomes = run(planned, planned.to_run(opts.targets, opts.force), opts, say)
-        return render(project, planned, outcomes, opts, warn)
+        outputs = render(project, planned, outcomes, opts, warn)
+        if any(s["status"] == "ran" for s in outcomes.status.values()):
+            say(what_changed(opts.build_dir, project.command))
+        return outputs
+
+
+def what_changed(build_dir: Path, command: str) -> str:
+    """One line after a build that ran something: what its numbers and figures changed."""
+    try:
+        found = changes.between_builds(build_dir)
+    except ConfigError:                      # the first build: nothing to compare with
+        return "first build here: nothing to compare with"
+    return found.summary() + (f" (details: {command} diff)" if found.count else "")
 
 
 def ensure(project: Project, opts: Options, ids: list[str], say=print, warn=print) -> dict[str, Entry]:

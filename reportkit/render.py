@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reportkit import provenance
+from reportkit import changes, provenance
 from reportkit.cache import Entry
 from reportkit.errors import BuildError
 from reportkit.files import write_atomic
@@ -26,8 +26,10 @@ def render(project: Project, plan: Plan, outcomes: Outcomes, opts: Options, warn
     build_dir, fig_dir = opts.build_dir, opts.out / "figures"
     try:
         build_dir.mkdir(parents=True, exist_ok=True)
+        changes.keep_previous(build_dir, fig_dir)             # for `diff`, before this render replaces them
         figures = {f["label"]: (e.dir / f["file"], f["caption"]) for e in entries.values() for f in e.figures}
         figures = document.copy_figures(figures, fig_dir)
+        changes.record_figures(build_dir, {label: path for label, (path, _) in figures.items()})
         publish_artifacts(entries, build_dir / "artifacts")
     except OSError as e:
         raise BuildError(f"cannot write outputs under {opts.out} ({e.strerror}: {e.filename}); "
@@ -45,10 +47,12 @@ def render(project: Project, plan: Plan, outcomes: Outcomes, opts: Options, warn
                              warn=warn)
     write_atomic(build_dir / "results.json", json.dumps({"meta": meta, **results}, indent=1).encode())
     outputs["results"] = build_dir / "results.json"
+    outputs["changes"] = changes.write_page(build_dir)
     if opts.publish is not None:
         try:
             own = opts.publish.resolve().is_relative_to(build_dir.resolve())     # build/site, build/serve
-            outputs["site"] = document.publish(outputs["html"], fig_dir, opts.publish, own_folder=own)
+            outputs["site"] = document.publish(outputs["html"], fig_dir, opts.publish, own_folder=own,
+                                               extra=changes.site_files(build_dir))
         except OSError as e:
             raise BuildError(f"cannot publish to {opts.publish} ({e.strerror}); pick a writable DIR") from e
     return outputs

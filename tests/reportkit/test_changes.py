@@ -1,0 +1,97 @@
+"""reportkit.changes: every value of results.json by path, what counts as a change, how `diff` prints it, and
+the previous build kept by each render."""
+import json
+
+import pytest
+
+from reportkit import changes
+from reportkit.errors import ConfigError
+
+
+def results(**sections):
+    return {"meta": {"git": "abc"}, **sections}
+
+
+def test_leaves_are_dotted_paths_and_a_list_of_numbers_is_one_value():
+    tree = {"a": 1, "b": {"c": [0.1, 0.2], "d": [{"e": True}, {"e": "x"}]}}
+    assert changes.leaves(tree, "q") == {"q.a": 1, "q.b.c": [0.1, 0.2], "q.b.d.0.e": True, "q.b.d.1.e": "x"}
+
+
+def test_identical_builds_have_no_change_and_timings_are_counted_not_listed():
+    old = results(q3={"valid_accuracy": 0.8561, "seconds": 10.0, "pca_time_share": 0.2, "nan": float("nan")})
+    new = results(q3={"valid_accuracy": 0.8561, "seconds": 12.5, "pca_time_share": 0.3, "nan": float("nan")})
+    found = changes.compare(old, new)
+    assert found.count == 0 and found.timings == 2
+    assert found.lines() == ["no change (only 2 timings)"]
+    assert changes.compare(old, old).lines() == ["no change"]
+
+
+def test_a_changed_accuracy_prints_as_percent_with_the_difference_in_points():
+    found = changes.compare(results(q3={"valid_accuracy": 0.856, "epochs": 30}),
+                            results(q3={"valid_accuracy": 0.861, "epochs": 20}))
+    assert found.lines() == ["q3",
+                             "  q3.valid_accuracy  85.60 % → 86.10 %  (+0.50)",
+                             "  q3.epochs          30 → 20  (-10)"]
+    assert found.summary() == "changed since the last build: 2 value(s) in q3, 0 figure(s)"
+
+
+@pytest.mark.parametrize("old, new, text", [
+    ({}, {"x": 1}, "added: 1"),
+    ({"x": 1}, {}, "removed (was 1)"),
+    ({"x": True}, {"x": False}, "true → false"),
+    ({"x": 1}, {"x": True}, "1 → true"),                     # a bool is not the number 1
+    ({"x": [1, 2]}, {"x": [1, 3]}, "[2 values] → [2 values]"),
+    ({"acc": 2.0}, {"acc": 3.0}, "2 → 3  (+1)"),            # not a fraction: no percent
+])
+def test_each_kind_of_change_is_said(old, new, text):
+    found = changes.compare(results(s=old), results(s=new))
+    assert found.count == 1 and found.lines()[1].endswith(text), found.lines()
+
+
+def test_figures_are_compared_by_digest():
+    old = {"a": {"file": "a.png", "sha256": "1"}, "b": {"file": "b.png", "sha256": "2"}}
+    new = {"a": {"file": "a.png", "sha256": "1"}, "b": {"file": "b.png", "sha256": "3"}, "c": {"file": "c.png",
+                                                                                              "sha256": "4"}}
+    found = changes.compare(results(), results(), old, new)
+    assert found.figures == [("b", "changed"), ("c", "added")]
+    assert found.lines()[-3:] == ["figures", "  b  changed", "  c  added"]
+
+
+def test_each_render_keeps_the_build_before_it(tmp_path):
+    build, figs = tmp_path / "build", tmp_path / "figures"
+    figs.mkdir()
+    (figs / "a.png").write_bytes(b"one")
+    changes.keep_previous(build, figs)                      # a first build keeps nothing
+    assert not (build / changes.PREVIOUS).exists()
+    build.mkdir()
+    (build / "results.json").write_text(json.dumps(results(q={"v": 1})))
+    changes.record_figures(build, {"a": figs / "a.png"})
+    with pytest.raises(ConfigError, match="no previous build"):
+        changes.between_builds(build)
+    changes.keep_previous(build, figs)                      # the next render starts
+    (figs / "a.png").write_bytes(b"two")
+    (build / "results.json").write_text(json.dumps(results(q={"v": 2})))
+    changes.record_figures(build, {"a": figs / "a.png"})
+    found = changes.between_builds(build)
+    assert found.values == {"q": [("q.v", 1, 2)]} and found.figures == [("a", "changed")]
+    assert (build / changes.PREVIOUS / "figures" / "a.png").read_bytes() == b"one"   # for the changes page
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"), ("not json", "is not a results file"), ("[1, 2]", "no 'meta'"),
+    ('{"q3": {}}', "no 'meta'"),
+])
+def test_a_file_that_is_not_a_results_file_is_one_line(tmp_path, content, message):
+    path = tmp_path / "saved.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        changes.read_results(path)
+
+
+def test_an_unreadable_figures_table_is_not_compared_and_never_a_path(tmp_path):
+    (tmp_path / "f.json").write_text(json.dumps({"a": {"file": "../../etc/passwd", "sha256": "x"},
+                                                 "b": {"file": "b.png", "sha256": "y"}}))
+    assert changes.read_figures(tmp_path / "f.json") == {"b": {"file": "b.png", "sha256": "y"}}
+    (tmp_path / "f.json").write_text("{")
+    assert changes.read_figures(tmp_path / "f.json") == {}

@@ -1,0 +1,70 @@
+"""reportkit.verify on the toy project: a rerun that computes the same agrees, one that does not is named value by
+value, nothing of the cache changes, and what cannot be verified is one line."""
+import pytest
+
+from reportkit import verify
+from reportkit.errors import ConfigError
+from toyproject import opts, run
+
+
+@pytest.fixture
+def shifted(toy, monkeypatch):
+    """The toy project whose train part adds $TOY_SHIFT (not an input of its key) to its total, built once."""
+    root, project = toy
+    path = root / "toyproj" / "sec.py"
+    path.write_text("import os\n" + path.read_text().replace("+ ctx.seed", "+ ctx.seed + int(os.environ.get('TOY_SHIFT', 0))"))
+    monkeypatch.delenv("TOY_SHIFT", raising=False)
+    run(project(), opts(root))
+    return root, project
+
+
+def cache_files(root):
+    return sorted((p.relative_to(root), p.stat().st_mtime_ns) for p in (root / "out" / "build" / "cache").rglob("*"))
+
+
+def test_a_deterministic_part_agrees_exactly_and_the_cache_is_untouched(shifted):
+    root, project = shifted
+    before, said = cache_files(root), []
+    assert verify.verify(project(), opts(root), ["s1"], say=said.append)
+    assert [line.split()[:2] for line in said] == [["s1.train", "agrees"], ["s1.draw", "agrees"], ["s1.gpu", "agrees"]]
+    assert "exactly" in said[0] and "within" in said[2]               # the torch part has a tolerance
+    assert cache_files(root) == before
+
+
+def test_a_part_that_computes_something_else_differs_and_says_what(shifted, monkeypatch):
+    root, project = shifted
+    monkeypatch.setenv("TOY_SHIFT", "1")
+    said = []
+    assert not verify.verify(project(), opts(root), ["s1.train"], say=said.append)
+    assert said[0].startswith("s1.train") and "DIFFERS in 1 value" in said[0]
+    assert said[1].strip() == "total: cached 16, rerun 17"
+
+
+def test_what_is_not_cached_or_not_a_part_cannot_be_verified(toy):
+    root, project = toy
+    with pytest.raises(ConfigError, match="s1.train is not cached for these options"):
+        verify.verify(project(), opts(root), ["s1.train"], say=lambda m: None)
+    with pytest.raises(ConfigError, match="unknown section or part 's9'"):
+        verify.verify(project(), opts(root), ["s9"], say=lambda m: None)
+
+
+@pytest.mark.parametrize("a, b, torch, agree", [
+    (0.5, 0.5, False, True), (0.5, 0.50000001, False, False), (0.5, 0.50000001, True, True),
+    (0.5, 0.51, True, False), ([1.0, 2.0], [1.0, 2.00000001], True, True), ([1.0], [1.0, 2.0], True, False),
+    (float("nan"), float("nan"), True, True), (True, 1, True, False), ("a", "a", True, True),
+])
+def test_numbers_agree_exactly_without_torch_and_within_the_tolerance_with_it(a, b, torch, agree):
+    assert verify.agrees(a, b, torch) is agree
+
+
+def test_figures_of_a_torch_part_may_differ_by_one_level_of_a_pixel(tmp_path):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    image = (np.arange(64 * 64 * 3) % 200).reshape(64, 64, 3).astype(np.uint8)
+    plt.imsave(tmp_path / "a.png", image)
+    plt.imsave(tmp_path / "b.png", image + 1)                       # every channel one level up
+    plt.imsave(tmp_path / "c.png", image + 2)
+    assert verify.same_figure(tmp_path / "a.png", tmp_path / "b.png", torch=True)
+    assert not verify.same_figure(tmp_path / "a.png", tmp_path / "b.png", torch=False)
+    assert not verify.same_figure(tmp_path / "a.png", tmp_path / "c.png", torch=True)

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small generated data root, the shared course data (when present), running parts, a smoke build."""
+"""Shared fixtures: a small generated data root, real course files (when present), running parts, a smoke build."""
 import contextlib
 import dataclasses
 import io
@@ -17,14 +17,22 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture(scope="session")
-def shared_root() -> Path:
-    """The real course data (../shared/hw5data or $HW5_DATA); tests that need real images skip without it."""
+def real_file():
+    """real_file("weights/...") -> the path of that file in the real course data (../shared/hw5data or
+    $HW5_DATA). Only what the generated root cannot stand in for (the four course pages, the pretrained
+    SqueezeNet weights) is read this way; without the file the test skips, naming it."""
     from hw5.data import resolve_data_root
 
-    try:
-        return resolve_data_root(None, ROOT)
-    except Exception as e:       # noqa: BLE001 - any reason to have no data is a skip reason
-        pytest.skip(f"no shared data root: {e}")
+    def find(relative: str) -> Path:
+        try:
+            path = resolve_data_root(None, ROOT) / relative
+        except Exception:        # noqa: BLE001 - no data root at all: the same skip as a missing file
+            path = None
+        if path is None or not path.is_file():
+            pytest.skip(f"needs the real {relative} of the course data root (../shared/hw5data or $HW5_DATA)")
+        return path
+
+    return find
 
 
 @pytest.fixture(scope="session")

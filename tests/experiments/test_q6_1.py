@@ -190,8 +190,3 @@ def test_figures_are_drawn_from_the_saved_results_alone(smoke, run_part, check_f
     inputs = {r: smoke(f"q6_1.{r}")[1] for r in reads}
     result, drawn = run_part(q61, name, None, inputs=inputs)                        # no data root
     check_figures(result, drawn, labels)
-
-
-@pytest.mark.parametrize("part", [p.name for p in q61.SECTION.parts])
-def test_metrics_are_json(smoke, part):
-    json.dumps(smoke(f"q6_1.{part}")[0].metrics)                            # the cache stores metrics as JSON

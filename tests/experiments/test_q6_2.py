@@ -157,8 +157,3 @@ def test_figures_need_only_the_training_files_and_the_test_images(smoke, run_par
     check_figures(result, drawn, ["q6_2-curves", "q6_2-per-class", "q6_2-grid"])
     with pytest.raises((DataError, LibraryDataError), match="oxford-flowers17"):   # it declares FLOWERS
         run_part(q62, "figures", fixture_root / "nowhere", inputs=inputs)
-
-
-@pytest.mark.parametrize("part", ["finetune", "scratch", "sun", "compare"])
-def test_metrics_are_json(smoke, part):
-    json.dumps(smoke(f"q6_2.{part}")[0].metrics)                            # the cache stores metrics as JSON

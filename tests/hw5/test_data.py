@@ -6,6 +6,7 @@ import pytest
 import torch
 from scipy.io import savemat
 
+from datafixture import NIST_PER_CLASS
 from hw5.data import (LETTERS, candidate_roots, describe_source, images_to_rows, load_nist36, resolve_data_root,
                       rows_to_images, seeded_subset, stratified_holdout)
 from hw5.errors import DataError
@@ -104,13 +105,14 @@ def test_resolve_data_root_finds_the_first_existing_or_says_where_it_looked(tmp_
         resolve_data_root(str(tmp_path / "nowhere"), project)
 
 
-def test_load_nist36_real_split(shared_root):
-    x, y = load_nist36(shared_root, "valid")
-    assert x.shape == (2880, 1024) and y.shape == (2880, 36)
+def test_load_nist36_split(fixture_root):
+    x, y = load_nist36(fixture_root, "valid")
+    n = NIST_PER_CLASS["valid"]
+    assert x.shape == (36 * n, 1024) and y.shape == (36 * n, 36)
     assert x.dtype == y.dtype == np.float32 and x.flags.c_contiguous and y.flags.c_contiguous
     assert x.min() == 0.0 and x.max() == 1.0
     np.testing.assert_array_equal(y.sum(1), 1.0)
-    assert np.bincount(y.argmax(1), minlength=36).tolist() == [80] * 36
+    assert np.bincount(y.argmax(1), minlength=36).tolist() == [n] * 36
     assert len(LETTERS) == 36 and LETTERS[0] == "A" and LETTERS[26] == "0"
 
 

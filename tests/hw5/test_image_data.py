@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from datafixture import SUN_PER_CLASS
 from hw5.errors import DataError
 from hw5.image_data import (CIFAR_DIR, FLOWERS_DIR, SUN_CLASSES, SUN_DIR, cifar_batches, load_cifar, load_flowers,
                             load_sun, load_sun_whole, sun_labels)
@@ -47,15 +48,15 @@ def test_cifar_errors_name_the_folder(tmp_path):
         load_cifar(tmp_path, "test")
 
 
-def test_load_sun_slice(shared_root):
-    x, y, names = load_sun(shared_root, "test", 24, per_class=1)
+def test_load_sun_slice(fixture_root):
+    x, y, names = load_sun(fixture_root, "test", 24, per_class=1)
     assert x.shape == (8, 24, 24, 3) and x.dtype == np.uint8 and list(y) == list(range(8)) and len(names) == 8
 
 
-def test_sun_labels_need_no_decoding(shared_root):
-    y = sun_labels(shared_root, "test")
-    assert y.dtype == np.int64 and np.bincount(y).tolist() == [50] * 8
-    assert sun_labels(shared_root, "test", per_class=2).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]
+def test_sun_labels_need_no_decoding(fixture_root):
+    y = sun_labels(fixture_root, "test")
+    assert y.dtype == np.int64 and np.bincount(y).tolist() == [SUN_PER_CLASS["test"]] * 8
+    assert sun_labels(fixture_root, "test", per_class=2).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]
     assert SUN_CLASSES[0] == "aquarium" and len(SUN_CLASSES) == 8
 
 

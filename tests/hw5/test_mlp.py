@@ -29,10 +29,10 @@ def blobs(rng, n=180, classes=36):
     return x, np.eye(classes, dtype=np.float32)[labels]
 
 
-def test_training_on_tiny_slice_beats_chance(shared_root):
+def test_training_on_tiny_slice_beats_chance(fixture_root):
     splits = {}
     for split, limit in (("train", 1080), ("valid", 360)):
-        x, y = load_nist36(shared_root, split)
+        x, y = load_nist36(fixture_root, split)
         keep = seeded_subset(len(x), limit, 0)
         splits[split] = (x[keep], y[keep])
     cfg = Cfg(epochs=4, max_shift=2.0, max_rotate=10.0, max_zoom=0.1)

@@ -1,5 +1,5 @@
 """OCR fixtures: typical NIST36 test glyphs, a 1-NN classifier over their redrawn crops, and synthetic pages
-written with them. They need the shared course data; the tests using them skip without it."""
+written with them, all drawn from the generated data root (tests/datafixture.py), so they run anywhere."""
 import numpy as np
 import pytest
 
@@ -17,12 +17,12 @@ def page_text() -> str:
 
 
 @pytest.fixture(scope="session")
-def pool(shared_root):
-    """Two typical NIST36 *test* glyphs per class, and a 1-NN classifier over their redrawn crops.
+def pool(fixture_root):
+    """Two typical NIST36-style *test* glyphs per class, and a 1-NN classifier over their redrawn crops.
 
     The classifier knows the glyphs a page is written with, so a page's accuracy measures the detector
     (boxes, merging, lines, order, crops), not a network."""
-    x, y = load_nist36(shared_root, "test")
+    x, y = load_nist36(fixture_root, "test")
     labels = y.argmax(1)
     glyphs = {}
     for i, c in enumerate(LETTERS):

@@ -13,6 +13,10 @@ from reportkit.templating import Plain
 def git_sha(root: Path) -> str:
     """Short SHA of HEAD, "-dirty" when tracked files changed; "unknown" outside git."""
     try:
+        inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root, capture_output=True,
+                                text=True, timeout=10)
+        if inside.returncode != 0:
+            return "unknown"
         sha = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root, capture_output=True,
                              text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,

@@ -3,10 +3,9 @@ of the newest result, so a re-render is byte-identical; names from the user as P
 import re
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
-import pytest
-
+from reportkit.cache import Entry
+from reportkit.project import Options, Project
 from reportkit.provenance import git_sha, metadata
 from reportkit.templating import Plain
 
@@ -30,23 +29,22 @@ def test_git_sha_is_dirty_for_tracked_edits_only(tmp_path):
     assert git_sha(tmp_path) == sha + "-dirty"
 
 
-@pytest.mark.xfail(strict=True, reason="reportkit/provenance.py says 'unknown' outside git but returns "
-                                       "'uncommitted', as for a repository without commits")
 def test_git_sha_outside_git_is_unknown(tmp_path):
     assert git_sha(tmp_path) == "unknown"
 
 
 def entry(created, seconds, **libraries):
-    return SimpleNamespace(manifest={"created": created, "seconds": seconds, "inputs": {"libraries": libraries}})
+    return Entry(Path("/nowhere"), {"created": created, "seconds": seconds, "inputs": {"libraries": libraries}})
 
 
 def project(**meta):
-    return SimpleNamespace(meta={"title": "HW5 <b>", **meta}, root=Path("/nowhere"),
-                           describe_data=lambda root: f"data in {root}")
+    return Project(root=Path("/nowhere"), sections=(), code_packages=(), find_data_root=lambda cli: Path("/nowhere"),
+                   describe_data=lambda root: f"data in {root}",
+                   meta={"title": "HW5 <b>", "author": None, "andrew_id": None, **meta})
 
 
 def opts(author=None, andrew_id=None):
-    return SimpleNamespace(author=author, andrew_id=andrew_id, profile="smoke", seed=3, device="cpu")
+    return Options(profile="smoke", seed=3, meta={"author": author, "andrew_id": andrew_id})
 
 
 def test_metadata_dates_by_the_newest_result_and_merges_versions():

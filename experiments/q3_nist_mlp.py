@@ -19,7 +19,7 @@ import numpy as np
 from experiments import findings as fd
 from hw5 import mlp
 from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images, seeded_subset
-from hw5.metrics import confusion_matrix, confused_pairs
+from hw5.metrics import confused_pairs, confusion_matrix, per_class_accuracy
 from hw5.plotting import LogNorm, epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section
@@ -200,7 +200,7 @@ def score_test(labels: np.ndarray, preds: np.ndarray, top: int) -> tuple[dict, n
     return {"test_accuracy": float(np.mean(preds == labels)), "confused_pairs": pairs,
             "test_errors": int(np.sum(preds != labels)),
             "pairs_letter_digit": sum(a.isdigit() != b.isdigit() for a, b, _ in pairs),
-            "test_per_class": {c: float(cm[i, i] / cm[i].sum()) for i, c in enumerate(LETTERS) if cm[i].sum()}}, cm
+            "test_per_class": {c: acc for c, acc, n in zip(LETTERS, per_class_accuracy(cm), cm.sum(1)) if n}}, cm
 
 
 def sweep_rows(runs: dict, grid) -> list[dict]:

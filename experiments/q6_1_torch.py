@@ -18,7 +18,7 @@ from experiments import findings as fd
 from hw5 import bow_spm
 from hw5.data import LETTERS, load_nist36, seeded_subset, stratified_holdout
 from hw5.image_data import SUN_CLASSES, cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
-from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy
+from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy, taken_for
 from hw5.plotting import epoch_axis, plt, save
 from hw5.pytorch.models import NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images, \
     save_nist36_cnn
@@ -254,13 +254,6 @@ def train_cifar(ctx: Context) -> Result:
                              "taken_for": taken_for(cm, names), "largest_confusion": largest_confusion(cm, names),
                              "n_train": len(fit_idx), "n_valid": len(hold_idx), "n_test": len(y_te),
                              "n_batch_files": len(cifar_batches(ctx.data_root))}})
-
-
-def taken_for(cm: np.ndarray, names) -> list[dict]:
-    """Per true class, the class its images are most often taken for: [{"name", "count"}] (first of equals)."""
-    off = np.array(cm, copy=True)
-    np.fill_diagonal(off, -1)
-    return [{"name": names[int(j)], "count": int(off[i, j])} for i, j in enumerate(off.argmax(1))]
 
 
 # ---------------------------------------------------------------- 6.1.4 SUN-8

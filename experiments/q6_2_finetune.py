@@ -20,6 +20,7 @@ import torch
 from experiments import findings as fd
 from hw5.data import stratified_holdout
 from hw5.image_data import load_flowers, load_sun
+from hw5.metrics import confusion_matrix, per_class_accuracy, taken_for
 from hw5.plotting import epoch_axis, plt, save
 from hw5.pytorch.models import ToFloat, scratch_net
 from hw5.pytorch.schedules import one_cycle
@@ -218,7 +219,7 @@ def per_class_figure(ctx: Context, names, y: np.ndarray, pred_ft: np.ndarray, pr
     fig, ax = plt.subplots(figsize=(6.9, 3.0))
     rows = np.arange(len(names))
     for i, (pred, name, colour) in enumerate(((pred_ft, "fine-tuned SqueezeNet", "C0"), (pred_sc, "from scratch", "C3"))):
-        acc = [np.mean(pred[y == c] == c) for c in rows]
+        acc = per_class_accuracy(confusion_matrix(y, pred, len(names)))
         ax.barh(rows + (0.2 if i else -0.2), acc, height=0.4, color=colour, label=name)
     ax.set_yticks(rows, [n.replace("_", " ") for n in names]), ax.invert_yaxis()
     ax.set_xlabel("test accuracy"), ax.set_xlim(0, 1)
@@ -252,15 +253,12 @@ def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pr
 
 def per_class_table(names, y, pred_ft, pred_sc) -> list[dict]:
     """Test accuracy per class for both networks, and each one's most frequent wrong answer."""
-    rows = []
-    for c, name in enumerate(names):
-        row = {"name": name.replace("_", " ")}
-        for key, pred in (("finetune", pred_ft), ("scratch", pred_sc)):
-            p = pred[y == c]
-            wrong = np.bincount(p[p != c], minlength=len(names))
-            row[key] = float(np.mean(p == c))
-            row[key + "_confused_with"] = names[int(wrong.argmax())].replace("_", " ") if wrong.any() else ""
-        rows.append(row)
+    shown = [n.replace("_", " ") for n in names]
+    rows = [{"name": n} for n in shown]
+    for key, pred in (("finetune", pred_ft), ("scratch", pred_sc)):
+        cm = confusion_matrix(y, pred, len(names))
+        for row, acc, taken in zip(rows, per_class_accuracy(cm), taken_for(cm, shown)):
+            row[key], row[key + "_confused_with"] = acc, taken["name"] if taken["count"] else ""
     return rows
 
 

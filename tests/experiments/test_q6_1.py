@@ -82,12 +82,6 @@ def test_nist_errors_merges_o_with_0_and_i_with_1():
     assert e["pairs"][0] == ["O", "0", 2]
 
 
-def test_taken_for_names_each_class_s_most_frequent_wrong_answer():
-    cm = np.array([[5, 2, 2], [0, 6, 1], [3, 0, 4]])
-    assert q61.taken_for(cm, ["a", "b", "c"]) == [{"name": "b", "count": 2}, {"name": "c", "count": 1},
-                                                   {"name": "a", "count": 3}]
-
-
 def test_ensemble_checkpoint_averages_its_members(smoke, valid):
     result, up = smoke("q6_1.nist_cnn")
     cnn = result.metrics["cnn"]

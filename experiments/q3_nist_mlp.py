@@ -18,7 +18,7 @@ import numpy as np
 
 from experiments import findings as fd
 from hw5 import mlp
-from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images, seeded_subset
+from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
 from hw5.metrics import confused_pairs, confusion_matrix, per_class_accuracy
 from hw5.plotting import LogNorm, epoch_axis, plt, save
 from hw5.runtime import blas_threads
@@ -311,7 +311,7 @@ def findings(ctx: Context) -> Result:
 
 SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", parts=(
     Part("train", run_training, Config, smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
-         data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat")),
-    Part("figures", draw, DrawConfig, data=("data/nist36_test.mat",), reads=("train",)),
+         data=(nist36_file("train"), nist36_file("valid"), nist36_file("test"))),
+    Part("figures", draw, DrawConfig, data=(nist36_file("test"),), reads=("train",)),
     Part("findings", findings, FindingsConfig, reads=("train",)),
 ))

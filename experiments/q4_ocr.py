@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hw5 import mlp, ocr
-from hw5.data import load_nist36, rows_to_images
+from hw5.data import load_nist36, nist36_file, rows_to_images
 from hw5.errors import DataError
 from hw5.ocr import score as ocr_score
 from hw5.ocr.compose import class_glyphs, compose_page, join
@@ -252,7 +252,7 @@ SECTION = Section(id="q4", title="Q4 Extracting text from images", template="q4.
     Part("read", run_reading, ReadConfig,
          smoke={"images": ("03_haiku.jpg", "04_deep.jpg"), "ocr": ocr.OcrConfig(max_pixels=1.0e6),
                 "stats_samples": 100},
-         data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), reads=("q3.train", "q6_1.nist_cnn")),
+         data=("images", nist36_file("train"), nist36_file("test")), reads=("q3.train", "q6_1.nist_cnn")),
     Part("figures", draw, DrawConfig, reads=("read",)),
     Part("findings", findings, FindingsConfig, reads=("read",)),
 ))

@@ -12,7 +12,7 @@ import numpy as np
 
 from experiments import findings as fd
 from hw5 import autoencoder as ae
-from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images
+from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
 from hw5.plotting import epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section, check
@@ -40,7 +40,7 @@ class Config:
     gradcheck_dims: tuple[int, ...] = (12, 4, 4, 4, 12)   # the small network of that check (same layer names)
     gradcheck_tolerance: float = 1e-6   # its norm-wise relative error must stay below this
     flat_fraction: float = 0.05      # "flat" once the loss is within 5 % of its total fall from its final value
-    train_limit: int = 0             # use the first N training images (0: all); smoke runs use a slice
+    train_limit: int = 0             # a seeded random subset of N training images (0: all); smoke runs use one
     valid_stride: int = 1            # every k-th validation image (sorted by class, so all classes stay)
 
 
@@ -159,9 +159,9 @@ def comparison(psnr: dict, psnr_train: dict, params: dict, seconds: dict) -> dic
 def run_training(ctx: Context) -> Result:
     """Both trainings and PCA, their reconstructions of the validation images, the gradient checks."""
     cfg, t0 = ctx.config, time.perf_counter()
-    root = ctx.data("data/nist36_train.mat").parent.parent
+    root = ctx.data_root
     x, _ = load_nist36(root, "train")
-    x = x[:cfg.train_limit] if cfg.train_limit else x
+    x = x[seeded_subset(len(x), cfg.train_limit, ctx.seed)]
     xv, yv = (a[::cfg.valid_stride] for a in load_nist36(root, "valid"))
     with blas_threads(1):
         models, curves, info = fit_models(x, cfg, ctx.seed, ctx.progress)
@@ -250,7 +250,7 @@ SECTION = Section(id="q5", title="Q5 Image compression with autoencoders", templ
     Part("train", run_training, Config,
          smoke={"epochs": 3, "improved_epochs": 3, "improved_warmup": 1, "lr_every": 1, "train_limit": 720,
                 "valid_stride": 20},
-         data=("data/nist36_train.mat", "data/nist36_valid.mat")),
+         data=(nist36_file("train"), nist36_file("valid"))),
     Part("figures", draw, reads=("train",)),
     Part("findings", findings, FindingsConfig, reads=("train",)),
 ))

@@ -16,8 +16,9 @@ import torch
 
 from experiments import findings as fd
 from hw5 import bow_spm
-from hw5.data import LETTERS, load_nist36, seeded_subset, stratified_holdout
-from hw5.image_data import SUN_CLASSES, cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
+from hw5.data import LETTERS, load_nist36, nist36_file, seeded_subset, stratified_holdout
+from hw5.image_data import CIFAR_DIR, SUN_CLASSES, SUN_DIR, cifar_batches, load_cifar, load_sun, load_sun_whole, \
+    sun_labels
 from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy, taken_for
 from hw5.plotting import epoch_axis, plt, save
 from hw5.pytorch.models import NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images, \
@@ -31,7 +32,7 @@ from reportkit.section import Context, Figure, Part, Result, Section
 SQRT2 = 2 ** 0.5
 MEMBERS = 5                          # NIST36 CNNs from consecutive seeds, probabilities averaged; dev: 1 -> 92.5 %,
                                      # 3 -> 93.6 %, 5 -> 93.6 % (no label smoothing)
-NIST36 = ("data/nist36_train.mat", "data/nist36_valid.mat")
+NIST36 = (nist36_file("train"), nist36_file("valid"))
 CIFAR_TRAIN_BATCHES = 5              # CIFAR-10 ships its training images as five batch files
 
 
@@ -71,7 +72,7 @@ class EnsembleConfig:
 
 @dataclass(frozen=True)
 class CifarConfig:
-    limit: int = 0                    # 0: every training image; smoke: a slice of train and test
+    limit: int = 0                    # 0: every training image; smoke: a seeded slice of train and test
     holdout: int = 2000               # validation images held out of train (stratified), for choices
     widths: tuple[int, ...] = (16, 32, 64, 128)   # ResNet-9 layout at 1/4 width: CPU-sized
     epochs: int = 12                  # sized to ~4 minutes on 2 cores; dev: 10 -> 83.4 %, 14 -> 84.5 % valid
@@ -231,8 +232,8 @@ def train_cifar(ctx: Context) -> Result:
     torch_threads()
     cfg, device, gen = ctx.config, pick_device(ctx.device), seed_everything(ctx.seed)
     x, y, names = load_cifar(ctx.data_root, "train")
-    if cfg.limit:
-        x, y = x[:cfg.limit], y[:cfg.limit]
+    keep = seeded_subset(len(x), cfg.limit, ctx.seed)
+    x, y = x[keep], y[keep]
     fit_idx, hold_idx = stratified_holdout(y, cfg.holdout / len(y), np.random.default_rng(ctx.seed))
     pixels = x[fit_idx].reshape(-1, 3) / 255.0                                   # (N * 1024, 3)
     model = torch.nn.Sequential(Normalise(pixels.mean(0), pixels.std(0)), ResNetSmall(10, cfg.widths))
@@ -245,8 +246,8 @@ def train_cifar(ctx: Context) -> Result:
                augment=lambda b: random_flip(random_crop(b.float(), cfg.pad, gen), gen), show=ctx.progress,
                desc="6.1.3 CIFAR-10")
     x_te, y_te, _ = load_cifar(ctx.data_root, "test")
-    if cfg.limit:
-        x_te, y_te = x_te[:cfg.limit], y_te[:cfg.limit]
+    keep = seeded_subset(len(x_te), cfg.limit, ctx.seed)
+    x_te, y_te = x_te[keep], y_te[keep]
     _, test_acc, pred = evaluate(model, to_nchw(x_te), torch.from_numpy(y_te), device)      # the one test pass
     cm = confusion_matrix(y_te, pred, 10)
     return Result({"cifar": {**summary(hist), "parameters": count_parameters(model), "test_accuracy": test_acc,
@@ -537,14 +538,14 @@ SECTION = Section(id="q6_1", title="Q6.1 PyTorch: NIST36, CIFAR-10 and SUN scene
     Part("nist_cnn", nist_ensemble, EnsembleConfig, data=NIST36, torch=True,
          reads=tuple(f"nist_cnn_{k}" for k in range(MEMBERS))),
     Part("cifar", train_cifar, CifarConfig, smoke={"limit": 600, "holdout": 200, "epochs": 1},
-         data=("data/cifar-10-batches-py",), torch=True),
-    Part("sun_split", sun_split, SunSplitConfig, smoke={"per_class": 6}, data=("data/sun",)),
-    Part("sun_cnn", train_sun_cnn, SunCnnConfig, smoke={"load": 40, "size": 32, "epochs": 2}, data=("data/sun",),
+         data=(CIFAR_DIR,), torch=True),
+    Part("sun_split", sun_split, SunSplitConfig, smoke={"per_class": 6}, data=(SUN_DIR,)),
+    Part("sun_cnn", train_sun_cnn, SunCnnConfig, smoke={"load": 40, "size": 32, "epochs": 2}, data=(SUN_DIR,),
          reads=("sun_split",), torch=True),
     Part("sun_bow", sun_bow, BowConfig,
          smoke={"short_side": 40, "scales": (1, 2), "k": 10, "alpha": 20, "dict_images": 10, "layers": (1, 2),
                 "lambdas": (0.1,)},
-         data=("data/sun",), reads=("sun_split",)),
+         data=(SUN_DIR,), reads=("sun_split",)),
     Part("sun_compare", sun_compare, reads=("sun_cnn", "sun_bow")),
     Part("findings", findings, FindingsConfig,
          reads=("nist_fc", "nist_cnn", "nist_cnn_0", "cifar", "sun_cnn", "sun_bow", "q3.train")),

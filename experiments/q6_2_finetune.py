@@ -19,7 +19,7 @@ import torch
 
 from experiments import findings as fd
 from hw5.data import stratified_holdout
-from hw5.image_data import load_flowers, load_sun
+from hw5.image_data import FLOWERS_DIR as FLOWERS, SUN_DIR, load_flowers, load_sun
 from hw5.metrics import confusion_matrix, per_class_accuracy, taken_for
 from hw5.plotting import epoch_axis, plt, save
 from hw5.pytorch.models import ToFloat, scratch_net
@@ -29,9 +29,6 @@ from hw5.pytorch.train import count_parameters, evaluate, fit_best, linear_probe
 from hw5.pytorch.transforms import random_brightness, random_resized_crop, resize, to_nchw
 from hw5.runtime import torch_threads
 from reportkit.section import Context, Figure, Part, Result, Section
-
-FLOWERS = "data/oxford-flowers17"
-
 
 @dataclass(frozen=True)
 class FinetuneConfig:
@@ -344,7 +341,7 @@ SECTION = Section(id="q6_2", title="Q6.2 Fine-tuning SqueezeNet 1.1 on Flowers-1
     Part("scratch", scratch, ScratchConfig, smoke={"per_class": 2, "load": 112, "size": 32, "width": 8, "epochs": 2},
          data=(FLOWERS,), torch=True),
     Part("sun", sun_pretrained, SunProbeConfig, smoke={"image_size": 112, "per_class": 2, "steps": 5},
-         data=(WEIGHTS, "data/sun"), torch=True),
+         data=(WEIGHTS, SUN_DIR), torch=True),
     Part("compare", compare, CompareConfig, reads=("finetune", "scratch")),
     Part("sun_vs_scratch", sun_vs_scratch, reads=("sun", "q6_1.sun_cnn", "q6_1.sun_bow")),
     Part("figures", draw, FiguresConfig, smoke={"grid_images": 8}, data=(FLOWERS,), reads=("finetune", "scratch")),

@@ -7,7 +7,7 @@ import pytest
 
 from experiments import q5_autoencoder as q5
 from hw5 import autoencoder as ae
-from hw5.data import LETTERS, load_nist36
+from hw5.data import LETTERS, load_nist36, seeded_subset
 
 SMOKE = q5.SECTION.parts[0].make_config("smoke")
 
@@ -21,7 +21,7 @@ def train(smoke):
 def data(fixture_root):
     x, _ = load_nist36(fixture_root, "train")
     xv, yv = load_nist36(fixture_root, "valid")
-    return x[:SMOKE.train_limit], xv[::SMOKE.valid_stride], yv[::SMOKE.valid_stride]
+    return x[seeded_subset(len(x), SMOKE.train_limit, 0)], xv[::SMOKE.valid_stride], yv[::SMOKE.valid_stride]
 
 
 def psnr(x, x_hat):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pickle
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -29,22 +29,13 @@ HANDOUT_WEIGHTS = "q3_weights.pickle"     # the handout's run_q3.py saves it and
 
 @dataclass(frozen=True)
 class Config:
-    hidden: int = 64                  # the handout's hidden_size
-    epochs: int = 50                  # the F22 handout asks for at least 50 (older ones 30)
-    batch_size: int = 32              # small batches generalise well here; an epoch is ~280 steps
+    training: mlp.TrainingConfig = field(default_factory=mlp.TrainingConfig)   # network, epochs, warps
     learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)  # half-decade grid: 10x and 0.1x of an
     #                                   interior best are in the grid, so their curves cost no extra run
-    momentum: float = 0.9             # heavy-ball momentum; the rates above are for batch-mean gradients
-    max_shift: float = 2.0            # random shifts of up to +-2 px, rotations of up to +-10 degrees and zooms of
-    max_rotate: float = 10.0          # up to +-10 % every epoch: without them train acc hits 99 % and valid stalls at
-    max_zoom: float = 0.1             # 77 %; dev (valid, 3 seeds): shifts alone 84.5 %, with rotation + zoom 85.7 %
-    #                                   (and Q4's 01_list.jpg, seeds 0-5: 87.0-94.8 %, 5 of 6 >= 90 %)
     train_limit: int = 0              # 0: all 9000 training images; smoke runs use a slice
     valid_limit: int = 0              # 0: all 2880 validation images
     top_pairs: int = 6                # confused pairs named in the text
     ablation: bool = True             # also train the chosen rate without augmentation, to show what it buys
-    blas_threads: int = 1             # (32, 1024) matmuls: extra BLAS threads only fight over 2 shared cores
-
 
 
 # ---------------------------------------------------------------- data and analysis
@@ -174,13 +165,13 @@ def final_valid(run) -> float:
 def learning_rate_study(data, centre, cfg, seed, show):
     """Sweep the grid (same init and batch order for all), pick the best rate on validation, and add the
     runs at 10x and 0.1x it if the grid lacks them. Returns (runs {lr: (params, history)}, best, shown)."""
-    runs = mlp.train_rates(data, centre, cfg, cfg.learning_rates, seed, show)
+    runs = mlp.train_rates(data, centre, cfg.training, cfg.learning_rates, seed, show)
     best = max(runs, key=lambda lr: final_valid(runs[lr]))
     shown_rates = {name: next((g for g in runs if np.isclose(g, best * factor)), best * factor)
                    for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1))}
     extra = [lr for lr in shown_rates.values() if lr not in runs]
     if extra:                                      # one lockstep run: the warps are drawn once for both
-        runs.update(mlp.train_rates(data, centre, cfg, extra, seed, show))
+        runs.update(mlp.train_rates(data, centre, cfg.training, extra, seed, show))
     shown = {name: {"lr": lr, **curve_summary(runs[lr][1], runs[best][1]), "history": runs[lr][1]}
              for name, lr in shown_rates.items()}
     return runs, best, shown
@@ -215,17 +206,17 @@ def run_training(ctx: Context) -> Result:
     data = load(ctx.data_root, cfg, ctx.seed)
     centre = data["train"][0].mean(axis=0)                                   # (1024,) mean training image
     runs, best, shown = learning_rate_study(data, centre, cfg, ctx.seed, ctx.progress)
-    no_augment = (mlp.train(data, centre, replace(cfg, max_shift=0, max_rotate=0, max_zoom=0), best, ctx.seed)[1]
-                  if cfg.ablation else None)
+    plain = replace(cfg.training, max_shift=0, max_rotate=0, max_zoom=0)
+    no_augment = mlp.train(data, centre, plain, best, ctx.seed)[1] if cfg.ablation else None
     weights = mlp.raw_input_weights(runs[best][0], centre)
     np.savez(ctx.path("q3_weights.npz"), **weights)
     with open(ctx.path(HANDOUT_WEIGHTS), "wb") as f:                          # the handout's run_q4.py reads it
         pickle.dump(weights, f)
     x_test, y_test = load_nist36(ctx.data_root, "test", np.float64)            # the rows as the .mat holds them
-    with blas_threads(cfg.blas_threads):
+    with blas_threads(cfg.training.blas_threads):
         preds = mlp.classifier(weights)(x_test).argmax(1)                        # as the handout's forward() would
     tests, cm = score_test(y_test.argmax(1), preds, cfg.top_pairs)
-    w_init = mlp.init_training(cfg.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
+    w_init = mlp.init_training(cfg.training.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
     np.savez(ctx.path("analysis.npz"), w_init=w_init, confusion=cm, test_pred=preds)
     return Result({
         "valid_accuracy": shown["best"]["final_valid_acc"], "train_accuracy": shown["best"]["final_train_acc"],
@@ -294,9 +285,9 @@ def findings(ctx: Context) -> Result:
     pairs = m["confused_pairs"]
     plain = m["no_augment"]
     return Result({"findings": {
-        **rate_findings(m["shown"], tc["epochs"], cfg),
+        **rate_findings(m["shown"], tc["training"]["epochs"], cfg),
         "emnist": "EMNIST" in m["source"],                 # the shared data, not the course's own files
-        "max_zoom_percent": 100 * tc["max_zoom"], "train_per_class": round(m["sizes"]["train"] / len(LETTERS)),
+        "max_zoom_percent": 100 * tc["training"]["max_zoom"], "train_per_class": round(m["sizes"]["train"] / len(LETTERS)),
         "augmentation_helps": plain is not None and plain["valid_acc"] is not None
         and fd.shown_pct(plain["valid_acc"]) < fd.shown_pct(m["valid_accuracy"]),
         "sweep_rows": [{**row, "chosen": row["lr"] == m["best_learning_rate"]} for row in m["sweep_runs"]],
@@ -310,7 +301,8 @@ def findings(ctx: Context) -> Result:
 
 
 SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", parts=(
-    Part("train", run_training, Config, smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
+    Part("train", run_training, Config,
+         smoke={"training": mlp.TrainingConfig(epochs=2), "train_limit": 720, "valid_limit": 360},
          data=(nist36_file("train"), nist36_file("valid"), nist36_file("test"))),
     Part("figures", draw, DrawConfig, data=(nist36_file("test"),), reads=("train",)),
     Part("findings", findings, FindingsConfig, reads=("train",)),

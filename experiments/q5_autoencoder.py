@@ -6,7 +6,7 @@ The network and its trainings are `hw5.autoencoder`; this section trains them, c
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,19 +21,8 @@ from reportkit.section import Context, Figure, Part, Result, Section, check
 @dataclass(frozen=True)
 class Config:
     hidden: int = 32                 # run_q5's hidden_size: the code is 32 numbers per 1024-pixel image
-    epochs: int = 100                # run_q5's max_iters
-    batch_size: int = 36             # run_q5's batch_size; batches drawn once, as get_random_batches is called once
-    learning_rate: float = 3e-5      # run_q5's learning_rate, on gradients summed over the batch
-    lr_every: int = 20               # run_q5's lr_rate: multiply the learning rate by lr_decay every 20 epochs
-    lr_decay: float = 0.9            # run_q5's factor
-    momentum: float = 0.9            # Q5.1.2: M = 0.9 M - lr dJ/dW
-    improved_epochs: int = 100       # Adam runs; 150 epochs gained < 0.1 dB of validation PSNR (no warm-up)
-    improved_batch: int = 64         # 32 was no better over 3 seeds (without warm-up) and is slower
-    improved_lr: float = 5e-3        # Adam peak step: with warm-up 3e-3 ended 0.6 dB lower, 1e-2 no higher
-    improved_warmup: int = 3         # epochs of linear warm-up: without it 3-7 second-layer units died early
-                                     # and 3 seeds ended at 16.5-16.7 dB instead of 16.9-17.0
-    improved_loss: str = "sse"       # "sse" or "ce" (pixel cross-entropy): ce ended 0.15 dB lower, and PSNR
-                                     # scores the squared error
+    handout: ae.HandoutTraining = field(default_factory=ae.HandoutTraining)     # run_q5's momentum SGD
+    improved: ae.ImprovedTraining = field(default_factory=ae.ImprovedTraining)  # Adam, centred inputs
     components: int = 32             # PCA baseline with as many numbers per image as the code
     classes: tuple[str, ...] = ("A", "G", "M", "S", "4")   # Q5.3.1: 5 classes, varied shapes, fixed in advance
     gradcheck_h: float = 1e-5        # central-difference step of the float64 gradient check, as in Q2
@@ -128,9 +117,10 @@ def fit_models(x, cfg, seed, show=False):
     improved = ae.init_improved(dims, x.mean(axis=0), np.random.default_rng(seed + 2))
     info = {"seconds": {}, "units_at_init": {"handout": ae.unit_stats(x, handout), "improved": ae.unit_stats(x, improved)}}
     start = time.perf_counter()
-    curves = {"handout": ae.train_handout(x, handout, cfg, np.random.default_rng(seed + 1), show)}
+    curves = {"handout": ae.train_handout(x, handout, cfg.handout, np.random.default_rng(seed + 1), show)}
     info["seconds"]["handout"], start = time.perf_counter() - start, time.perf_counter()
-    curves["improved"], info["adam"] = ae.train_improved(x, improved, cfg, np.random.default_rng(seed + 3), show)
+    curves["improved"], info["adam"] = ae.train_improved(x, improved, cfg.improved, np.random.default_rng(seed + 3),
+                                                         show)
     info["seconds"]["improved"], start = time.perf_counter() - start, time.perf_counter()
     pca = ae.pca_fit(x, cfg.components)
     info["seconds"]["pca"] = time.perf_counter() - start
@@ -234,7 +224,7 @@ def findings(ctx: Context) -> Result:
     dead = {k: m["units"][k]["dead"] for k in ("handout", "improved")}
     return Result({"findings": {
         "emnist": "EMNIST" in describe_source(ctx.data_root),      # the shared data, not the course's own files
-        "flat_covered": 1 - tc["flat_fraction"], "epoch_steps": tc["epochs"] - 1,
+        "flat_covered": 1 - tc["flat_fraction"], "epoch_steps": tc["handout"]["epochs"] - 1,
         "converged": m["tail_drop"] < cfg.converged_drop,
         "dead_handout": sum(dead["handout"]), "dead_improved": sum(dead["improved"]), "hidden_units": 3 * tc["hidden"],
         "improved_lower_loss": m["improved_final_loss"] < m["final_loss"],
@@ -248,8 +238,8 @@ def findings(ctx: Context) -> Result:
 
 SECTION = Section(id="q5", title="Q5 Image compression with autoencoders", template="q5.md.j2", parts=(
     Part("train", run_training, Config,
-         smoke={"epochs": 3, "improved_epochs": 3, "improved_warmup": 1, "lr_every": 1, "train_limit": 720,
-                "valid_stride": 20},
+         smoke={"handout": ae.HandoutTraining(epochs=3, lr_every=1), "improved": ae.ImprovedTraining(epochs=3, warmup=1),
+                "train_limit": 720, "valid_stride": 20},
          data=(nist36_file("train"), nist36_file("valid"))),
     Part("figures", draw, reads=("train",)),
     Part("findings", findings, FindingsConfig, reads=("train",)),

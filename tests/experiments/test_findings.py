@@ -149,7 +149,7 @@ def q5_findings(tail_drop=0.004, psnr=(16.40, 17.05, 16.90), train=(16.60, 17.60
                "improved_final_loss": 8.0, "params": {"autoencoder": 69728, "input_mean": 1024, "pca": 33792},
                "units": {"handout": {"dead": [1, 0, 2]}, "improved": {"dead": [0, 0, 0]}},
                "train_seconds": dict(zip(("handout", "improved", "pca"), seconds))}
-    up = Upstream(metrics, {"flat_fraction": 0.05, "epochs": 100, "hidden": 32}, Path("."), (), {})
+    up = Upstream(metrics, {"flat_fraction": 0.05, "handout": {"epochs": 100}, "hidden": 32}, Path("."), (), {})
     ctx = Context("q5.findings", FindingsConfig(), "full", 0, "cpu", None, Path("."), {"train": up})
     return findings(ctx).metrics["findings"]
 

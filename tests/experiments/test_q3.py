@@ -88,7 +88,7 @@ def test_learning_rate_study(train):
     assert set(finals) == set(grid) | {m["shown"][k]["lr"] for k in ("high", "low")}
     assert m["runs_trained"] == len(finals) + 1                         # and the ablation without augmentation
     assert [r["in_grid"] for r in m["sweep_runs"]] == [lr in grid for lr in sorted(finals)]
-    epochs = q3.SECTION.parts[0].make_config("smoke").epochs
+    epochs = q3.SECTION.parts[0].make_config("smoke").training.epochs
     for shown in m["shown"].values():
         assert len(shown["history"]["valid_acc"]) == epochs
     assert set(m["no_augment"]) == {"train_acc", "valid_acc"}

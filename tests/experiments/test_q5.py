@@ -51,7 +51,7 @@ def test_saved_weights_reproduce_the_validation_psnr(train, data):
     assert m["psnr_valid_improved"] == pytest.approx(psnr(xv, ae.reconstruct(xv, improved)), abs=1e-4)
     for k in ae.KEYS:
         assert handout["m_" + k].shape == handout[k].shape and handout["m_" + k].any(), k   # trained momentum
-    epochs, batch = SMOKE.improved_epochs, SMOKE.improved_batch
+    epochs, batch = SMOKE.improved.epochs, SMOKE.improved.batch_size
     assert int(improved["adam_t"]) == epochs * -(-720 // batch)                            # one step per batch
     assert improved["adam_m"].size == m["params"]["autoencoder"]
 
@@ -71,7 +71,7 @@ def test_pca_baseline_recomputed_by_svd(train, data):
 def test_losses_and_curve_summary(train):
     m = train[0].metrics
     losses = m["losses"]
-    assert len(losses) == SMOKE.epochs == 3 and losses[-1] < losses[0] and m["final_loss"] == losses[-1]
+    assert len(losses) == SMOKE.handout.epochs == 3 and losses[-1] < losses[0] and m["final_loss"] == losses[-1]
     assert m["final_loss_per_pixel"] == pytest.approx(losses[-1] / (720 * 1024))
     assert m["rises"] == int(np.sum(np.diff(losses) > 0)) and m["first_epoch_loss"] == losses[0]
     assert max(c["measured"] for c in m["checks"].values()) < 1e-7 and all(c["passed"] for c in m["checks"].values())
@@ -89,7 +89,7 @@ def test_reconstructions_are_of_the_picked_validation_images(train, data):
     np.testing.assert_array_equal(r["images"], xv[idx])
     with np.load(up.path("q5_handout_weights.npz")) as w:
         np.testing.assert_allclose(r["handout"], ae.reconstruct(xv[idx], dict(w)), atol=1e-6)
-    assert len(r["improved_losses"]) == SMOKE.improved_epochs
+    assert len(r["improved_losses"]) == SMOKE.improved.epochs
 
 
 def test_figures_are_drawn_from_the_training_files_alone(train, run_part, check_figures):

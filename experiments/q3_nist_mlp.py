@@ -19,6 +19,7 @@ import numpy as np
 from experiments import findings as fd
 from hw5 import mlp
 from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
+from hw5.history import History, summarise
 from hw5.metrics import confused_pairs, confusion_matrix, per_class_accuracy
 from hw5.plotting import LogNorm, epoch_axis, plt, save
 from hw5.runtime import blas_threads
@@ -49,23 +50,11 @@ def load(root, cfg, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return splits
 
 
-def curve_summary(hist: dict, reference: dict) -> dict:
-    """Claims for the text, computed from one run's curves and the best run's (reference) curves."""
-    va = [v for v in hist["valid_acc"] if v is not None]
-    tl = [v for v in hist["train_loss"] if v is not None]
-    ref = np.array(reference["valid_acc"], dtype=float)
-    out = {"diverged": hist["diverged_epoch"] is not None, "diverged_epoch": hist["diverged_epoch"],
-           "final_valid_acc": va[-1] if va else None, "final_train_acc": None, "final_train_loss": None,
-           "best_valid_acc": max(va) if va else None, "loss_rises": 0, "max_rise": 0.0, "last_n": 0, "last_gain": None, "best_reached_at": None}
-    if not va:
-        return out
-    out.update(final_train_acc=[v for v in hist["train_acc"] if v is not None][-1], final_train_loss=tl[-1],
-               loss_rises=int(np.sum(np.diff(tl) > 0)), max_rise=float(np.max(np.diff(tl), initial=0.0)),
-               last_n=min(10, len(va) - 1),
-               last_gain=va[-1] - va[max(0, len(va) - 11)])       # valid-acc gain over the last (up to) 10 epochs
-    reached = np.nonzero(ref >= va[-1])[0]
-    out["best_reached_at"] = int(reached[0]) + 1 if len(reached) else None   # epoch the best lr got there
-    return out
+def reached_at(reference: History, accuracy: float | None) -> int | None:
+    """The first epoch (1-based) at which the reference run's validation accuracy reached `accuracy`."""
+    ref = np.array([np.nan if v is None else v for v in reference.valid_acc], dtype=float)
+    reached = np.flatnonzero(ref >= accuracy) if accuracy is not None else []
+    return int(reached[0]) + 1 if len(reached) else None
 
 
 def border_ratio(W: np.ndarray, width: int = 3) -> float:
@@ -158,7 +147,7 @@ def misread_figure(ctx, x: np.ndarray, labels: np.ndarray, preds: np.ndarray, pa
 
 # ---------------------------------------------------------------- the section
 def final_valid(run) -> float:
-    acc = run[1]["valid_acc"][-1]
+    acc = run[1].valid_acc[-1]
     return -1.0 if acc is None else acc
 
 
@@ -172,8 +161,10 @@ def learning_rate_study(data, centre, cfg, seed, show):
     extra = [lr for lr in shown_rates.values() if lr not in runs]
     if extra:                                      # one lockstep run: the warps are drawn once for both
         runs.update(mlp.train_rates(data, centre, cfg.training, extra, seed, show))
-    shown = {name: {"lr": lr, **curve_summary(runs[lr][1], runs[best][1]), "history": runs[lr][1]}
-             for name, lr in shown_rates.items()}
+    shown = {}
+    for name, lr in shown_rates.items():
+        summary = summarise(runs[lr][1])
+        shown[name] = {"lr": lr, **summary, "best_reached_at": reached_at(runs[best][1], summary["final_valid_acc"])}
     return runs, best, shown
 
 
@@ -195,8 +186,8 @@ def score_test(labels: np.ndarray, preds: np.ndarray, top: int) -> tuple[dict, n
 
 
 def sweep_rows(runs: dict, grid) -> list[dict]:
-    return [{"lr": lr, "in_grid": lr in grid, "valid_acc": h["valid_acc"][-1], "train_acc": h["train_acc"][-1],
-             "train_loss": h["train_loss"][-1], "diverged_epoch": h["diverged_epoch"]}
+    return [{"lr": lr, "in_grid": lr in grid, "valid_acc": h.valid_acc[-1], "train_acc": h.train_acc[-1],
+             "train_loss": h.train_loss[-1], "diverged_epoch": h.diverged_epoch}
             for lr, (_, h) in sorted(runs.items())]
 
 
@@ -221,9 +212,10 @@ def run_training(ctx: Context) -> Result:
     return Result({
         "valid_accuracy": shown["best"]["final_valid_acc"], "train_accuracy": shown["best"]["final_train_acc"],
         "best_learning_rate": best, **tests, "shown": shown,
-        "sweep": {f"{lr:g}": r[1]["valid_acc"][-1] for lr, r in sorted(runs.items())},
+        "sweep": {f"{lr:g}": r[1].valid_acc[-1] for lr, r in sorted(runs.items())},
         "sweep_runs": sweep_rows(runs, cfg.learning_rates), **weight_metrics(w_init, runs[best][0]["Wlayer1"]),
-        "no_augment": None if no_augment is None else {k: no_augment[k][-1] for k in ("train_acc", "valid_acc")},
+        "no_augment": None if no_augment is None else {"train_acc": no_augment.train_acc[-1],
+                                                       "valid_acc": no_augment.valid_acc[-1]},
         "sizes": {s: len(data[s][0]) for s in data}, "source": describe_source(ctx.data_root),
         "runs_trained": len(runs) + bool(no_augment),
         "seconds": time.perf_counter() - start,

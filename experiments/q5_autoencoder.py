@@ -13,6 +13,7 @@ import numpy as np
 from experiments import findings as fd
 from hw5 import autoencoder as ae
 from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
+from hw5.history import loss_curve
 from hw5.plotting import epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section, check
@@ -32,18 +33,6 @@ class Config:
     train_limit: int = 0             # a seeded random subset of N training images (0: all); smoke runs use one
     valid_stride: int = 1            # every k-th validation image (sorted by class, so all classes stay)
 
-
-
-def curve_summary(losses, fraction):
-    """Where a loss curve flattens: the first epochs (1-based) within half and within `fraction` of its
-    total fall from the final value, how many epochs rose, and the relative drop over the last fifth."""
-    losses = np.asarray(losses)
-    above_final = (losses - losses[-1]) / (losses[0] - losses[-1])    # 1 at the start, 0 at the end
-    tail = max(1, len(losses) // 5)
-    return {"flat_epoch": int(np.argmax(above_final <= fraction)) + 1,
-            "half_epoch": int(np.argmax(above_final <= 0.5)) + 1,
-            "rises": int(np.sum(np.diff(losses) > 0)), "first_epoch_loss": float(losses[0]),
-            "tail_epochs": tail, "tail_drop": float((losses[-tail - 1] - losses[-1]) / losses[-tail - 1])}
 
 
 def pick_images(y, classes):
@@ -117,10 +106,11 @@ def fit_models(x, cfg, seed, show=False):
     improved = ae.init_improved(dims, x.mean(axis=0), np.random.default_rng(seed + 2))
     info = {"seconds": {}, "units_at_init": {"handout": ae.unit_stats(x, handout), "improved": ae.unit_stats(x, improved)}}
     start = time.perf_counter()
-    curves = {"handout": ae.train_handout(x, handout, cfg.handout, np.random.default_rng(seed + 1), show)}
+    curves = {"handout": ae.train_handout(x, handout, cfg.handout, np.random.default_rng(seed + 1), show).train_loss}
     info["seconds"]["handout"], start = time.perf_counter() - start, time.perf_counter()
-    curves["improved"], info["adam"] = ae.train_improved(x, improved, cfg.improved, np.random.default_rng(seed + 3),
-                                                         show)
+    improved_history, info["adam"] = ae.train_improved(x, improved, cfg.improved, np.random.default_rng(seed + 3),
+                                                       show)
+    curves["improved"] = improved_history.train_loss
     info["seconds"]["improved"], start = time.perf_counter() - start, time.perf_counter()
     pca = ae.pca_fit(x, cfg.components)
     info["seconds"]["pca"] = time.perf_counter() - start
@@ -182,7 +172,7 @@ def run_training(ctx: Context) -> Result:
         "psnr_pca_unclipped": ae.mean_psnr(xv, (xv - mean) @ components.T @ components + mean),
         "final_loss": curves["handout"][-1], "final_loss_per_pixel": curves["handout"][-1] / x.size,
         "improved_final_loss": curves["improved"][-1], "losses": curves["handout"],
-        **curve_summary(curves["handout"], cfg.flat_fraction),
+        **loss_curve(curves["handout"], cfg.flat_fraction),
         "comparison": comparison(psnr, psnr_train, params, info["seconds"]),
         "train_seconds": info["seconds"], "units": units, "units_at_init": info["units_at_init"],
         "n_train": len(x), "n_valid": len(xv), "params": params,

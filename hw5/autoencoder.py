@@ -10,6 +10,7 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio
 
 from hw5 import nn, optim
+from hw5.history import History
 from hw5.runtime import progress
 
 NAMES = ("layer1", "hidden", "hidden2", "output")      # run_q5's layer names
@@ -103,7 +104,8 @@ def init_handout(dims, rng, dtype=np.float32):
 
 
 def train_handout(x, params, cfg: HandoutTraining, rng, show=False):
-    """run_q5: batches drawn once, momentum SGD, lr x lr_decay every lr_every epochs. Returns epoch losses."""
+    """run_q5: batches drawn once, momentum SGD, lr x lr_decay every lr_every epochs. Returns the History of its
+    epoch losses (train_loss: the sum over the epoch's batches)."""
     batches = nn.get_random_batches(x, np.ones((len(x), 1)), cfg.batch_size, rng=rng)
     lr, losses = cfg.learning_rate, []
     for epoch in progress(range(cfg.epochs), show, "q5 handout"):
@@ -114,7 +116,7 @@ def train_handout(x, params, cfg: HandoutTraining, rng, show=False):
         losses.append(total)
         if epoch % cfg.lr_every == cfg.lr_every - 1:
             lr *= cfg.lr_decay
-    return losses
+    return History(train_loss=losses)
 
 
 def init_improved(dims, x_mean, rng):
@@ -132,7 +134,8 @@ def init_improved(dims, x_mean, rng):
 
 
 def train_improved(x, params, cfg: ImprovedTraining, rng, show=False):
-    """Adam with a cosine schedule from cfg.lr to 0, batches reshuffled each epoch. Returns epoch losses."""
+    """Adam with a cosine schedule from cfg.lr to 0, batches reshuffled each epoch. Returns the History of its
+    epoch losses, and Adam's state."""
     w = optim.flatten(params, KEYS)
     state = {"t": 0, "adam_m": np.zeros_like(w), "adam_v": np.zeros_like(w)}
     g = np.empty_like(w)
@@ -145,7 +148,7 @@ def train_improved(x, params, cfg: ImprovedTraining, rng, show=False):
             np.concatenate([params["grad_" + k].ravel() for k in KEYS], out=g)
             optim.adam_step(w, g, state, optim.cosine(cfg.lr, state["t"], total_steps, warm_steps))
         losses.append(total)
-    return losses, state
+    return History(train_loss=losses), state
 
 
 def pca_fit(x, k):

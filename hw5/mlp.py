@@ -11,10 +11,13 @@ import numpy as np
 
 from hw5 import nn, optim
 from hw5.augment import warp_images
+from hw5.history import History
 from hw5.runtime import blas_threads, progress
 
 LAYERS = ("layer1", "output")
 KEYS = ("Wlayer1", "blayer1", "Woutput", "boutput")      # the trained parameters
+CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc")   # what train_rates records per epoch (no times:
+#                                                                  the rates share each epoch's wall time)
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,12 @@ def evaluate(x: np.ndarray, y: np.ndarray, params: dict) -> tuple[float, float]:
 
 
 def train_rates(data: dict, centre: np.ndarray, cfg: TrainingConfig, rates, seed: int, show: bool = False) -> dict:
-    """Train one network per learning rate, in lockstep: {lr: (params, history)}.
+    """Train one network per learning rate, in lockstep: {lr: (params, History)}.
 
     data: {"train": (x, y), "valid": (x, y)}; centre (D,) is subtracted from every input.
     All runs start from the same initial weights, see the same batch order and the same augmented images
     (each epoch's warps are drawn once and shared, the costly part of an epoch); they differ only in the rate.
-    History lists hold None after a divergence.
+    A run's curves hold None after its divergence.
     """
     (x, y), (xv, yv) = data["train"], data["valid"]
     xc, xvc = x - centre, xv - centre
@@ -123,26 +126,26 @@ def train_rates(data: dict, centre: np.ndarray, cfg: TrainingConfig, rates, seed
     warp_rng = np.random.default_rng([seed, 1])
     runs = {lr: {"params": init_training(cfg.hidden, np.random.default_rng(seed), x.shape[1], y.shape[1]),
                  "order": np.random.default_rng([seed, 2]),      # the batch order: the same for every rate
-                 "hist": {"train_loss": [], "train_acc": [], "valid_loss": [], "valid_acc": [], "diverged_epoch": None}}
+                 "hist": History()}
             for lr in rates}
     for epoch in progress(range(cfg.epochs), show, "q3 lr " + ", ".join(f"{lr:g}" for lr in rates)):
         xs = warp_images(x, warp_rng, **warp) - centre if any(warp.values()) else xc
         for lr, run in runs.items():
             params, hist = run["params"], run["hist"]
-            if hist["diverged_epoch"] is not None:
+            if hist.diverged_epoch is not None:
                 continue
             with np.errstate(over="ignore", invalid="ignore"), blas_threads(cfg.blas_threads):
                 train_epoch(xs, y, params, optim.cosine(lr, epoch, cfg.epochs), cfg.momentum, cfg.batch_size,
                             run["order"])
                 (tl, ta), (vl, va) = evaluate(xc, y, params), evaluate(xvc, yv, params)
             if not (np.isfinite([tl, vl]).all() and all(np.isfinite(params[k]).all() for k in KEYS)):
-                hist["diverged_epoch"] = epoch + 1
+                hist.diverged_epoch = epoch + 1
                 continue
-            for key, v in zip(("train_loss", "train_acc", "valid_loss", "valid_acc"), (tl, ta, vl, va)):
-                hist[key].append(float(v))
+            for curve, v in zip(CURVES, (tl, ta, vl, va)):
+                getattr(hist, curve).append(float(v))
     for run in runs.values():
-        for key in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
-            run["hist"][key] += [None] * (cfg.epochs - len(run["hist"][key]))
+        for curve in CURVES:
+            getattr(run["hist"], curve).extend([None] * (cfg.epochs - len(getattr(run["hist"], curve))))
     return {lr: (run["params"], run["hist"]) for lr, run in runs.items()}
 
 

@@ -79,7 +79,7 @@ def handout_cfg(**kw):
 def test_train_handout_lowers_the_loss(rng):
     x = rng.random((20, TINY[0]))
     params = ae.init_handout(TINY, rng, np.float64)
-    losses = ae.train_handout(x, params, handout_cfg(), np.random.default_rng(0))
+    losses = ae.train_handout(x, params, handout_cfg(), np.random.default_rng(0)).train_loss
     assert len(losses) == 6 and losses[-1] < losses[0]
     assert any(params["m_" + k].any() for k in ae.KEYS)
 
@@ -88,7 +88,7 @@ def test_train_handout_at_rate_zero_changes_nothing(rng):
     x = rng.random((20, TINY[0]))
     params = ae.init_handout(TINY, rng, np.float64)
     before = {k: params[k].copy() for k in ae.KEYS}
-    losses = ae.train_handout(x, params, handout_cfg(learning_rate=0.0, epochs=3), np.random.default_rng(0))
+    losses = ae.train_handout(x, params, handout_cfg(learning_rate=0.0, epochs=3), np.random.default_rng(0)).train_loss
     assert losses == [losses[0]] * 3
     for k in ae.KEYS:
         assert_allclose(params[k], before[k], atol=0)
@@ -98,7 +98,8 @@ def test_train_improved_runs_adam_on_a_flat_buffer(rng):
     x = rng.random((30, TINY[0])).astype(np.float32)
     params = ae.init_improved(TINY, x.mean(0), rng)
     cfg = ae.ImprovedTraining(batch_size=8, epochs=5, warmup=1, lr=1e-2, loss="ce")
-    losses, state = ae.train_improved(x, params, cfg, np.random.default_rng(0))
+    history, state = ae.train_improved(x, params, cfg, np.random.default_rng(0))
+    losses = history.train_loss
     assert len(losses) == 5 and losses[-1] < losses[0]
     assert state["t"] == 5 * 4                                         # ceil(30 / 8) = 4 batches an epoch
     assert state["adam_m"].size == sum(params[k].size for k in ae.KEYS)

@@ -27,9 +27,9 @@ def test_training_on_tiny_slice_beats_chance(shared_root):
         splits[split] = (x[keep], y[keep])
     cfg = Cfg(epochs=4, max_shift=2.0, max_rotate=10.0, max_zoom=0.1)
     _, hist = mlp.train(splits, splits["train"][0].mean(axis=0), cfg, 0.1, seed=0)
-    assert hist["diverged_epoch"] is None
-    assert hist["train_loss"][-1] < hist["train_loss"][0] < np.log(36)       # below the uniform guess
-    assert hist["valid_acc"][-1] > 5 / 36                                     # chance is 1/36
+    assert hist.diverged_epoch is None
+    assert hist.train_loss[-1] < hist.train_loss[0] < np.log(36)       # below the uniform guess
+    assert hist.valid_acc[-1] > 5 / 36                                     # chance is 1/36
 
 
 def test_overflowing_learning_rate_is_detected_and_reported(rng):
@@ -37,10 +37,10 @@ def test_overflowing_learning_rate_is_detected_and_reported(rng):
     data = {"train": (x, y), "valid": (x[:36], y[:36])}
     centre = x.mean(axis=0)
     _, hist = mlp.train(data, centre, Cfg(), 1e38, seed=0)                    # raises no warning (they are errors)
-    assert hist["diverged_epoch"] == 1
-    assert hist["valid_acc"] == [None] * 3 and len(hist["train_loss"]) == 3
+    assert hist.diverged_epoch == 1
+    assert hist.valid_acc == [None] * 3 and len(hist.train_loss) == 3
     _, ok = mlp.train(data, centre, Cfg(), 0.1, seed=0)                       # same data, sane rate: no alarm
-    assert ok["diverged_epoch"] is None and ok["train_acc"][-1] > 10 / 36    # chance is 1/36
+    assert ok.diverged_epoch is None and ok.train_acc[-1] > 10 / 36    # chance is 1/36
 
 
 def test_rates_trained_in_lockstep_match_single_runs(rng):

@@ -151,16 +151,16 @@ def final_valid(run) -> float:
     return -1.0 if acc is None else acc
 
 
-def learning_rate_study(data, centre, cfg, seed, show):
+def learning_rate_study(data, centre, cfg, seeds: mlp.Seeds, show):
     """Sweep the grid (same init and batch order for all), pick the best rate on validation, and add the
     runs at 10x and 0.1x it if the grid lacks them. Returns (runs {lr: (params, history)}, best, shown)."""
-    runs = mlp.train_rates(data, centre, cfg.training, cfg.learning_rates, seed, show)
+    runs = mlp.train_rates(data, centre, cfg.training, cfg.learning_rates, seeds, show)
     best = max(runs, key=lambda lr: final_valid(runs[lr]))
     shown_rates = {name: next((g for g in runs if np.isclose(g, best * factor)), best * factor)
                    for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1))}
     extra = [lr for lr in shown_rates.values() if lr not in runs]
     if extra:                                      # one lockstep run: the warps are drawn once for both
-        runs.update(mlp.train_rates(data, centre, cfg.training, extra, seed, show))
+        runs.update(mlp.train_rates(data, centre, cfg.training, extra, seeds, show))
     shown = {}
     for name, lr in shown_rates.items():
         summary = summarise(runs[lr][1])
@@ -196,9 +196,10 @@ def run_training(ctx: Context) -> Result:
     cfg, start, cpu_start = ctx.config, time.perf_counter(), time.process_time()
     data = load(ctx.data_root, cfg, ctx.seed)
     centre = data["train"][0].mean(axis=0)                                   # (1024,) mean training image
-    runs, best, shown = learning_rate_study(data, centre, cfg, ctx.seed, ctx.progress)
+    seeds = mlp.Seeds(init=ctx.seed_for("init"), order=ctx.seed_for("batch order"), warps=ctx.seed_for("warps"))
+    runs, best, shown = learning_rate_study(data, centre, cfg, seeds, ctx.progress)
     plain = replace(cfg.training, max_shift=0, max_rotate=0, max_zoom=0)
-    no_augment = mlp.train(data, centre, plain, best, ctx.seed)[1] if cfg.ablation else None
+    no_augment = mlp.train(data, centre, plain, best, seeds)[1] if cfg.ablation else None
     weights = mlp.raw_input_weights(runs[best][0], centre)
     np.savez(ctx.path("q3_weights.npz"), **weights)
     with open(ctx.path(HANDOUT_WEIGHTS), "wb") as f:                          # the handout's run_q4.py reads it
@@ -207,7 +208,7 @@ def run_training(ctx: Context) -> Result:
     with blas_threads(cfg.training.blas_threads):
         preds = mlp.classifier(weights)(x_test).argmax(1)                        # as the handout's forward() would
     tests, cm = score_test(y_test.argmax(1), preds, cfg.top_pairs)
-    w_init = mlp.init_training(cfg.training.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
+    w_init = mlp.init_training(cfg.training.hidden, np.random.default_rng(seeds.init))["Wlayer1"]   # as train() drew it
     np.savez(ctx.path("analysis.npz"), w_init=w_init, confusion=cm, test_pred=preds)
     return Result({
         "valid_accuracy": shown["best"]["final_valid_acc"], "train_accuracy": shown["best"]["final_train_acc"],

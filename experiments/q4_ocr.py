@@ -50,7 +50,7 @@ def demo_pages(ctx: Context, x, y) -> dict[str, tuple[np.ndarray, int]]:
     """Two failures built from NIST36 test glyphs: a letter broken in two, and two letters that touch.
 
     Returns {name: (RGB page, letters written)}."""
-    rng, h = np.random.default_rng(ctx.seed), ctx.config.demo_height
+    rng, h = ctx.rng("demo pages"), ctx.config.demo_height
     hat = class_glyphs(x, y, "HAT", h)[0]
     cut = hat[0].copy()
     mid = cut.shape[1] // 2
@@ -122,7 +122,7 @@ def run_reading(ctx: Context) -> Result:
     cnn = load_nist36_cnn(ctx.input("q6_1.nist_cnn").path("q6_cnn_nist36"))
     train_x, _ = load_nist36(ctx.data_root, "train")
     test_x, test_y = load_nist36(ctx.data_root, "test")
-    sample = train_x[np.random.default_rng(ctx.seed).choice(len(train_x), cfg.stats_samples, replace=False)]
+    sample = train_x[ctx.rng("stats sample").choice(len(train_x), cfg.stats_samples, replace=False)]
     per_image, arrays, all_crops = {}, {}, []
     for name in cfg.images:
         metrics, layout, shape, crops = read_course_page(ctx, name, classify, cnn)

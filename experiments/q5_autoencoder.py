@@ -95,21 +95,21 @@ def compare_figure(ctx, x, recons, idx) -> Figure:
                   "@tab:q5-methods; beside each method, its mean PSNR over these ten images.")
 
 
-def fit_models(x, cfg, seed, show=False):
-    """Train the handout autoencoder, the improved one and PCA on x (N, D); time each.
+def fit_models(x, cfg, rng, show=False):
+    """Train the handout autoencoder, the improved one and PCA on x (N, D); time each. rng(name) gives the
+    named generator (Context.rng).
 
     Returns ({"handout": params, "improved": params, "pca": (mean, components)}, loss curves,
     {"seconds", "units_at_init" (`unit_stats` before training), "adam" (its final state)}).
     """
     dims = (x.shape[1], cfg.hidden, cfg.hidden, cfg.hidden, x.shape[1])
-    handout = ae.init_handout(dims, np.random.default_rng(seed))
-    improved = ae.init_improved(dims, x.mean(axis=0), np.random.default_rng(seed + 2))
+    handout = ae.init_handout(dims, rng("handout init"))
+    improved = ae.init_improved(dims, x.mean(axis=0), rng("improved init"))
     info = {"seconds": {}, "units_at_init": {"handout": ae.unit_stats(x, handout), "improved": ae.unit_stats(x, improved)}}
     start = time.perf_counter()
-    curves = {"handout": ae.train_handout(x, handout, cfg.handout, np.random.default_rng(seed + 1), show).train_loss}
+    curves = {"handout": ae.train_handout(x, handout, cfg.handout, rng("handout batches"), show).train_loss}
     info["seconds"]["handout"], start = time.perf_counter() - start, time.perf_counter()
-    improved_history, info["adam"] = ae.train_improved(x, improved, cfg.improved, np.random.default_rng(seed + 3),
-                                                       show)
+    improved_history, info["adam"] = ae.train_improved(x, improved, cfg.improved, rng("improved order"), show)
     curves["improved"] = improved_history.train_loss
     info["seconds"]["improved"], start = time.perf_counter() - start, time.perf_counter()
     pca = ae.pca_fit(x, cfg.components)
@@ -144,7 +144,7 @@ def run_training(ctx: Context) -> Result:
     x = x[seeded_subset(len(x), cfg.train_limit, ctx.seed)]
     xv, yv = (a[::cfg.valid_stride] for a in load_nist36(root, "valid"))
     with blas_threads(1):
-        models, curves, info = fit_models(x, cfg, ctx.seed, ctx.progress)
+        models, curves, info = fit_models(x, cfg, ctx.rng, ctx.progress)
         mean, components = models["pca"]
         recons = {"handout": ae.reconstruct(xv, models["handout"]), "improved": ae.reconstruct(xv, models["improved"]),
                   "pca": ae.pca_reconstruct(xv, mean, components)}
@@ -153,7 +153,7 @@ def run_training(ctx: Context) -> Result:
         psnr_train = {k: ae.mean_psnr(seen, ae.reconstruct(seen, models[k])) for k in ("handout", "improved")}
         psnr_train["pca"] = ae.mean_psnr(seen, ae.pca_reconstruct(seen, mean, components))
         units = {k: ae.unit_stats(x, models[k]) for k in ("handout", "improved")}
-    grad_rng = np.random.default_rng(ctx.seed + 4)
+    grad_rng = ctx.rng("gradient check")
     gradcheck = {loss: ae.gradient_check(grad_rng, loss, dims=cfg.gradcheck_dims, h=cfg.gradcheck_h)
                  for loss in ("sse", "ce")}
     checks = {f"gradient_{loss}": check(f"Q5.1.1 backprop of the {name} against central differences: norm-wise "

@@ -120,7 +120,7 @@ def finetune(ctx: Context) -> Result:
     """SqueezeNet 1.1 with ImageNet features and the handout's new head, fine-tuned on Flowers-17."""
     torch_threads()
     cfg, device = ctx.config, pick_device(ctx.device)
-    gen = seed_everything(ctx.seed)
+    gen = seed_everything(ctx.seed_for("torch"))
     net = load_features(SqueezeNet(1000), ctx.data(WEIGHTS)).to(device)
     flowers = {s: load_split(ctx, load_flowers, s, cfg.image_size) for s in ("train", "val", "test")}
     names = flowers["train"][2]
@@ -146,7 +146,7 @@ def scratch(ctx: Context) -> Result:
     """The network from scratch on augmented low-resolution crops; best val epoch kept; test once."""
     torch_threads()
     cfg, device, t0 = ctx.config, pick_device(ctx.device), time.perf_counter()
-    gen = seed_everything(ctx.seed)
+    gen = seed_everything(ctx.seed_for("torch"))
     (x_tr, y_tr, _), (x_va, y_va, _), (x_te, y_te, _) = (load_split(ctx, load_flowers, s, cfg.load)
                                                          for s in ("train", "val", "test"))
     pixels = resize(x_tr, cfg.size) / 255.0                               # the statistics Normalise expects
@@ -175,12 +175,12 @@ def sun_pretrained(ctx: Context) -> Result:
     """Average-pooled SqueezeNet features + softmax regression on SUN-8; L2 chosen on held-out train; test once."""
     torch_threads()
     cfg, device, t0 = ctx.config, pick_device(ctx.device), time.perf_counter()
-    seed_everything(ctx.seed)
+    seed_everything(ctx.seed_for("torch"))
     net = load_features(SqueezeNet(1000), ctx.data(WEIGHTS)).to(device)
     (x_tr, y_tr, names), (x_te, y_te, _) = (load_split(ctx, load_sun, s, cfg.image_size) for s in ("train", "test"))
     f_tr, f_te = (extract(net.features, x, device, prepare=imagenet_normalise().to(device)).mean((2, 3))
                   for x in (x_tr, x_te))                                                  # (N, 512) each
-    fit_i, hold_i = stratified_holdout(y_tr.numpy(), cfg.holdout, np.random.default_rng(ctx.seed))
+    fit_i, hold_i = stratified_holdout(y_tr.numpy(), cfg.holdout, ctx.rng("holdout"))
     scores = {wd: linear_probe(f_tr[fit_i], y_tr[fit_i], f_tr[hold_i], y_tr[hold_i], wd, cfg.steps, device)[0]
               for wd in cfg.weight_decays}
     best_wd = max(scores, key=lambda wd: (scores[wd], -wd))        # ties: the weaker regulariser
@@ -227,7 +227,7 @@ def per_class_figure(ctx: Context, names, y: np.ndarray, pred_ft: np.ndarray, pr
 
 def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pred_sc) -> Figure:
     """Test images with both networks' predictions; the fine-tuned net's errors first, then random ones."""
-    rng, n = np.random.default_rng(ctx.seed), min(ctx.config.grid_images, len(y))
+    rng, n = ctx.rng("grid images"), min(ctx.config.grid_images, len(y))
     wrong = np.flatnonzero(pred_ft != y)[: n // 3]
     rest = rng.permutation(np.setdiff1d(np.arange(len(y)), wrong))[: n - len(wrong)]
     pick, cols = np.concatenate([wrong, np.sort(rest)]), 6

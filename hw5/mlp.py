@@ -35,6 +35,16 @@ class TrainingConfig:
     blas_threads: int = 1             # (32, 1024) matmuls: extra BLAS threads only fight over 2 shared cores
 
 
+@dataclass(frozen=True)
+class Seeds:
+    """The integer seeds of train_rates' three random streams, given by the caller: every call with the same
+    seeds starts from the same weights, batch order and warps."""
+
+    init: int
+    order: int
+    warps: int
+
+
 def init_params(n_in: int, hidden: int, n_out: int, rng) -> dict[str, np.ndarray]:
     """Xavier-initialised weights (float64) and zero biases for n_in -> hidden -> n_out."""
     params = {}
@@ -112,7 +122,7 @@ def evaluate(x: np.ndarray, y: np.ndarray, params: dict) -> tuple[float, float]:
     return loss / len(x), acc
 
 
-def train_rates(data: dict, centre: np.ndarray, cfg: TrainingConfig, rates, seed: int, show: bool = False) -> dict:
+def train_rates(data: dict, centre: np.ndarray, cfg: TrainingConfig, rates, seeds: Seeds, show: bool = False) -> dict:
     """Train one network per learning rate, in lockstep: {lr: (params, History)}.
 
     data: {"train": (x, y), "valid": (x, y)}; centre (D,) is subtracted from every input.
@@ -123,9 +133,9 @@ def train_rates(data: dict, centre: np.ndarray, cfg: TrainingConfig, rates, seed
     (x, y), (xv, yv) = data["train"], data["valid"]
     xc, xvc = x - centre, xv - centre
     warp = {"max_shift": cfg.max_shift, "max_rotate": cfg.max_rotate, "max_zoom": cfg.max_zoom}
-    warp_rng = np.random.default_rng([seed, 1])
-    runs = {lr: {"params": init_training(cfg.hidden, np.random.default_rng(seed), x.shape[1], y.shape[1]),
-                 "order": np.random.default_rng([seed, 2]),      # the batch order: the same for every rate
+    warp_rng = np.random.default_rng(seeds.warps)
+    runs = {lr: {"params": init_training(cfg.hidden, np.random.default_rng(seeds.init), x.shape[1], y.shape[1]),
+                 "order": np.random.default_rng(seeds.order),      # the batch order: the same for every rate
                  "hist": History()}
             for lr in rates}
     for epoch in progress(range(cfg.epochs), show, "q3 lr " + ", ".join(f"{lr:g}" for lr in rates)):
@@ -149,9 +159,9 @@ def train_rates(data: dict, centre: np.ndarray, cfg: TrainingConfig, rates, seed
     return {lr: (run["params"], run["hist"]) for lr, run in runs.items()}
 
 
-def train(data: dict, centre: np.ndarray, cfg: TrainingConfig, lr: float, seed: int, show: bool = False):
+def train(data: dict, centre: np.ndarray, cfg: TrainingConfig, lr: float, seeds: Seeds, show: bool = False):
     """Train one network at one learning rate; returns (params, history) (see train_rates)."""
-    return train_rates(data, centre, cfg, [lr], seed, show)[lr]
+    return train_rates(data, centre, cfg, [lr], seeds, show)[lr]
 
 
 def raw_input_weights(params: dict, centre: np.ndarray) -> dict[str, np.ndarray]:

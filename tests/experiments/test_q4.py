@@ -10,6 +10,7 @@ from hw5.data import load_nist36, rows_to_images
 from hw5.ocr import score as ocr_score
 from hw5.pytorch.models import load_nist36_cnn
 from reportkit.errors import DataError
+from reportkit.section import Context
 
 SMOKE_OCR = ocr.OcrConfig(max_pixels=1.0e6)
 
@@ -129,7 +130,8 @@ def test_glyph_statistics(read, fixture_root):
     # crops are redrawn with their longer side cfg.glyph (26 px) whatever the training glyphs measure
     assert stats["crops"]["extent"] == pytest.approx(SMOKE_OCR.glyph, abs=1)
     x, _ = load_nist36(fixture_root, "train")
-    sample = x[np.random.default_rng(0).choice(len(x), 100, replace=False)]     # smoke stats_samples, seed 0
+    rng = Context("q4.read", None, "smoke", 0, "cpu", None, None).rng("stats sample")     # the part's, seed 0
+    sample = x[rng.choice(len(x), 100, replace=False)]                              # smoke stats_samples
     extent, stroke = ocr.glyph_stats(rows_to_images(sample))
     assert (stats["train"]["extent"], stats["train"]["stroke"]) == (extent, stroke)
     with np.load(read[1].path("pages.npz")) as a:

@@ -8,6 +8,7 @@ from hw5 import mlp, nn
 from hw5.data import load_nist36, seeded_subset
 
 
+SEEDS = mlp.Seeds(init=0, order=1, warps=2)
 Cfg = partial(mlp.TrainingConfig, epochs=3, max_shift=0.0, max_rotate=0.0, max_zoom=0.0)   # Q3's, no warps
 
 
@@ -26,7 +27,7 @@ def test_training_on_tiny_slice_beats_chance(shared_root):
         keep = seeded_subset(len(x), limit, 0)
         splits[split] = (x[keep], y[keep])
     cfg = Cfg(epochs=4, max_shift=2.0, max_rotate=10.0, max_zoom=0.1)
-    _, hist = mlp.train(splits, splits["train"][0].mean(axis=0), cfg, 0.1, seed=0)
+    _, hist = mlp.train(splits, splits["train"][0].mean(axis=0), cfg, 0.1, SEEDS)
     assert hist.diverged_epoch is None
     assert hist.train_loss[-1] < hist.train_loss[0] < np.log(36)       # below the uniform guess
     assert hist.valid_acc[-1] > 5 / 36                                     # chance is 1/36
@@ -36,10 +37,10 @@ def test_overflowing_learning_rate_is_detected_and_reported(rng):
     x, y = blobs(rng)
     data = {"train": (x, y), "valid": (x[:36], y[:36])}
     centre = x.mean(axis=0)
-    _, hist = mlp.train(data, centre, Cfg(), 1e38, seed=0)                    # raises no warning (they are errors)
+    _, hist = mlp.train(data, centre, Cfg(), 1e38, SEEDS)                    # raises no warning (they are errors)
     assert hist.diverged_epoch == 1
     assert hist.valid_acc == [None] * 3 and len(hist.train_loss) == 3
-    _, ok = mlp.train(data, centre, Cfg(), 0.1, seed=0)                       # same data, sane rate: no alarm
+    _, ok = mlp.train(data, centre, Cfg(), 0.1, SEEDS)                       # same data, sane rate: no alarm
     assert ok.diverged_epoch is None and ok.train_acc[-1] > 10 / 36    # chance is 1/36
 
 
@@ -47,9 +48,9 @@ def test_rates_trained_in_lockstep_match_single_runs(rng):
     x, y = blobs(rng, n=72)
     data = {"train": (x, y), "valid": (x[:36], y[:36])}
     cfg = Cfg(epochs=2, max_shift=1.0, max_rotate=5.0, max_zoom=0.05)        # with augmentation
-    both = mlp.train_rates(data, x.mean(axis=0), cfg, [0.1, 0.03], seed=3)
+    both = mlp.train_rates(data, x.mean(axis=0), cfg, [0.1, 0.03], mlp.Seeds(3, 4, 5))
     for lr in (0.1, 0.03):
-        params, hist = mlp.train(data, x.mean(axis=0), cfg, lr, seed=3)
+        params, hist = mlp.train(data, x.mean(axis=0), cfg, lr, mlp.Seeds(3, 4, 5))
         assert hist == both[lr][1]
         np.testing.assert_array_equal(params["Wlayer1"], both[lr][0]["Wlayer1"])
     assert both[0.1][1] != both[0.03][1]

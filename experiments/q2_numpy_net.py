@@ -45,7 +45,7 @@ def init_params(hidden, rng, zero=False):
     return params
 
 
-def backprop(x, y, params):
+def loss_and_gradients(x, y, params):
     """Forward and backward on (x, y); leaves grad_W*/grad_b* in params. Returns (loss, acc)."""
     return nn.compute_loss_and_acc(y, mlp.backprop(x, y, params))
 
@@ -57,7 +57,7 @@ def train(x, y, params, cfg, rng):
     for _ in range(cfg.epochs):
         total_loss, correct = 0.0, 0.0
         for bx, by in batches:
-            loss, acc = backprop(bx, by, params)
+            loss, acc = loss_and_gradients(bx, by, params)
             total_loss, correct = total_loss + loss, correct + acc * len(bx)
             for name in ("layer1", "output"):
                 params["W" + name] -= cfg.learning_rate * params["grad_W" + name]
@@ -70,7 +70,7 @@ def train(x, y, params, cfg, rng):
 def gradient_check(x, y, params, h):
     """Max and total relative error of backprop vs central differences, over every scalar parameter."""
     params = {k: v.astype(np.float64).copy() for k, v in params.items() if k[0] in "Wb"}
-    backprop(x, y, params)
+    loss_and_gradients(x, y, params)
     analytic = {k: params["grad_" + k].copy() for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
     per_param, numerics = {}, []
     for name, grad in analytic.items():
@@ -191,7 +191,7 @@ def norm_errors(x, y, params, h) -> dict:
     """The relative error of Q1 (nn.norm_relative_error) between backprop and central differences, per parameter
     array: the toy check of Q2.5 under the writeup's one definition."""
     params = {k: v.astype(np.float64).copy() for k, v in params.items() if k[0] in "Wb"}
-    backprop(x, y, params)
+    loss_and_gradients(x, y, params)
     analytic = {k: params["grad_" + k].copy() for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
     return {name: nn.norm_relative_error(grad, nn.numerical_grad(
         lambda: nn.compute_loss_and_acc(y, mlp.predict(x, params))[0], params[name], h))

@@ -79,7 +79,7 @@ def read_course_page(ctx: Context, name: str, classify, cnn=None):
     path = ctx.data(f"images/{name}")
     try:
         image = ocr.read_image(str(path))
-    except ValueError as e:
+    except DataError as e:
         raise DataError(f"{e}; re-copy the course's images/{name}") from e
     layout = ocr.analyse(image, cfg=ctx.config.ocr)
     rows = ocr.glyph_rows(layout, cfg=ctx.config.ocr)
@@ -93,7 +93,7 @@ def read_course_page(ctx: Context, name: str, classify, cnn=None):
     return metrics, layout, image.shape, rows[reading]
 
 
-def summary(per_image: dict, top: int) -> dict:
+def score_pages(per_image: dict, top: int) -> dict:
     """Accuracies over the pages, and the substitutions counted over all of them."""
     accs = [m["char_accuracy"] for m in per_image.values()]
     confused: dict[tuple[str, str], int] = {}
@@ -141,7 +141,7 @@ def run_reading(ctx: Context) -> Result:
     arrays.update(train_glyphs=sample[np.linspace(0, len(sample) - 1, 16).astype(int)], first_crops=all_crops[0][:16])
     np.savez_compressed(ctx.path("pages.npz"), **arrays)
     stats = {k: ocr.glyph_stats(rows_to_images(v)) for k, v in (("train", sample), ("crops", crops))}
-    return Result({**summary(per_image, cfg.top_confusions), "per_image": per_image, "demos": demos,
+    return Result({**score_pages(per_image, cfg.top_confusions), "per_image": per_image, "demos": demos,
                    "glyph_stats": {k: {"extent": e, "stroke": s} for k, (e, s) in stats.items()}})
 
 

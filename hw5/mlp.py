@@ -14,7 +14,6 @@ from hw5.augment import warp_images
 from hw5.history import History
 from hw5.runtime import blas_threads, progress
 
-LAYERS = ("layer1", "output")
 KEYS = ("Wlayer1", "blayer1", "Woutput", "boutput")      # the trained parameters
 CURVES = ("train_loss", "train_acc", "valid_loss", "valid_acc")   # what train_rates records per epoch (no times:
 #                                                                  the rates share each epoch's wall time)
@@ -112,7 +111,7 @@ def train_epoch(x: np.ndarray, y: np.ndarray, params: dict, lr: float, momentum:
         sgd_step(bx[:n], by[:n], params, lr, momentum)
 
 
-def evaluate(x: np.ndarray, y: np.ndarray, params: dict) -> tuple[float, float]:
+def loss_and_accuracy(x: np.ndarray, y: np.ndarray, params: dict) -> tuple[float, float]:
     """(mean cross-entropy, accuracy); NaN loss if the forward pass overflowed."""
     with np.errstate(over="ignore", invalid="ignore"):
         probs = predict(x, params)
@@ -147,7 +146,7 @@ def train_rates(data: dict, centre: np.ndarray, cfg: TrainingConfig, rates, seed
             with np.errstate(over="ignore", invalid="ignore"), blas_threads(cfg.blas_threads):
                 train_epoch(xs, y, params, optim.cosine(lr, epoch, cfg.epochs), cfg.momentum, cfg.batch_size,
                             run["order"])
-                (tl, ta), (vl, va) = evaluate(xc, y, params), evaluate(xvc, yv, params)
+                (tl, ta), (vl, va) = loss_and_accuracy(xc, y, params), loss_and_accuracy(xvc, yv, params)
             if not (np.isfinite([tl, vl]).all() and all(np.isfinite(params[k]).all() for k in KEYS)):
                 hist.diverged_epoch = epoch + 1
                 continue

@@ -113,14 +113,14 @@ def test_sgd_step_is_heavy_ball_on_batch_mean_gradients(rng):
         np.testing.assert_allclose(params["m_" + k], reference["grad_" + k], rtol=1e-6)
 
 
-def test_evaluate_returns_mean_loss_and_accuracy():
+def test_loss_and_accuracy_returns_mean_loss_and_accuracy():
     params = {"Wlayer1": np.zeros((2, 1)), "blayer1": np.zeros(1),
               "Woutput": np.array([[0.0, 2 * np.log(3.0)]]), "boutput": np.zeros(2)}
     x, y = np.ones((2, 2)), np.eye(2)[[1, 0]]                  # both predicted class 1 with p = 0.75
-    loss, acc = mlp.evaluate(x, y, params)
+    loss, acc = mlp.loss_and_accuracy(x, y, params)
     assert loss == pytest.approx(-(np.log(0.75) + np.log(0.25)) / 2) and acc == 0.5
     params["Woutput"] = np.array([[0.0, np.inf]])                # the forward pass overflows
-    assert np.isnan(mlp.evaluate(x, y, params)[0])
+    assert np.isnan(mlp.loss_and_accuracy(x, y, params)[0])
 
 
 def test_classifier_computes_in_float64_from_saved_weights():

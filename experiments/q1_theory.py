@@ -148,7 +148,7 @@ def vanishing_figure(ctx, norms) -> Figure:
 
 def run_checks(ctx: Context) -> Result:
     """Every numerical check of Q1, and the per-layer gradient norms of the vanishing-gradient demonstration."""
-    rng = np.random.default_rng(ctx.seed)
+    rng = ctx.rng("checks")
     n = ctx.config.samples
     checks = {**softmax_checks(rng, n), **linear_collapse_check(rng, n), **sigmoid_checks(),
               **linear_layer_gradient_checks(rng)}

@@ -45,7 +45,7 @@ def init_params(hidden, rng, zero=False):
     return params
 
 
-def backprop(x, y, params):
+def loss_and_gradients(x, y, params):
     """Forward and backward on (x, y); leaves grad_W*/grad_b* in params. Returns (loss, acc)."""
     return nn.compute_loss_and_acc(y, mlp.backprop(x, y, params))
 
@@ -57,7 +57,7 @@ def train(x, y, params, cfg, rng):
     for _ in range(cfg.epochs):
         total_loss, correct = 0.0, 0.0
         for bx, by in batches:
-            loss, acc = backprop(bx, by, params)
+            loss, acc = loss_and_gradients(bx, by, params)
             total_loss, correct = total_loss + loss, correct + acc * len(bx)
             for name in ("layer1", "output"):
                 params["W" + name] -= cfg.learning_rate * params["grad_W" + name]
@@ -70,7 +70,7 @@ def train(x, y, params, cfg, rng):
 def gradient_check(x, y, params, h):
     """Max and total relative error of backprop vs central differences, over every scalar parameter."""
     params = {k: v.astype(np.float64).copy() for k, v in params.items() if k[0] in "Wb"}
-    backprop(x, y, params)
+    loss_and_gradients(x, y, params)
     analytic = {k: params["grad_" + k].copy() for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
     per_param, numerics = {}, []
     for name, grad in analytic.items():
@@ -96,15 +96,17 @@ def one_coordinate(x, y) -> dict:
     return {"coordinate": best + 1, "accuracy": accs[best], "accuracies": accs}
 
 
-def seed_study(cfg, seed):
-    """Final training accuracy per seed after handout_epochs and after epochs (fresh data and init each)."""
+def seed_study(cfg, rng):
+    """Final training accuracy per draw after handout_epochs and after epochs (fresh data and init each).
+
+    rng(name) gives the named generator (Context.rng): draw k's data and init, and its batches."""
     finals = {cfg.handout_epochs: [], cfg.epochs: []}
-    for s in range(seed, seed + cfg.study_seeds):
+    for k in range(cfg.study_seeds):
         for epochs in finals:
-            rng = np.random.default_rng(s)
-            x, y = toy_data(rng, cfg.points_per_class)
-            params = init_params(cfg.hidden, rng)
-            history = train(x, y, params, replace(cfg, epochs=epochs), np.random.default_rng(s + 1))
+            draw = rng(f"study{k} data")
+            x, y = toy_data(draw, cfg.points_per_class)
+            params = init_params(cfg.hidden, draw)
+            history = train(x, y, params, replace(cfg, epochs=epochs), rng(f"study{k} batches"))
             finals[epochs].append(history["acc"][-1])
     return [{"epochs": e, "mean": float(np.mean(a)), "min": float(np.min(a)), "max": float(np.max(a)),
              "below_75": int(np.sum(np.array(a) <= 0.75))} for e, a in finals.items()]
@@ -140,9 +142,10 @@ def data_figure(ctx, x, y, params, epochs: int) -> Figure:
 
 def run_toy(ctx: Context) -> Result:
     """run_q2 step by step: checks at initialisation, the gradient check, training from Xavier and from zeros."""
-    cfg, rng = ctx.config, np.random.default_rng(ctx.seed)
+    cfg, rng = ctx.config, ctx.rng("toy data")
     x, y = toy_data(rng, cfg.points_per_class)
     params = init_params(cfg.hidden, rng)
+    initial = {k: params[k].copy() for k in mlp.KEYS}                 # for the findings' gradient check
     init = {"bias_sum": float(params["blayer1"].sum() + params["boutput"].sum()),
             "w_var": float(params["Wlayer1"].var()), "w_var_expected": 2 / (2 + cfg.hidden)}
     sig = nn.sigmoid(np.array([-1000.0, 1000.0]))
@@ -151,13 +154,14 @@ def run_toy(ctx: Context) -> Result:
     prints = {"sigmoid_extremes": [float(sig[0]), float(sig[1])], "probs_positive": bool((probs > 0).all()),
               "probs_row_sum_error": float(np.abs(probs.sum(1) - 1).max()), "probs_shape": list(probs.shape)}
     grad = gradient_check(x, y, params, cfg.gradcheck_h)
-    history = train(x, y, params, cfg, np.random.default_rng(ctx.seed + 1))
+    history = train(x, y, params, cfg, ctx.rng("batches"))
     zero = init_params(cfg.hidden, rng, zero=True)
-    zero_history = train(x, y, zero, cfg, np.random.default_rng(ctx.seed + 1))
+    zero_history = train(x, y, zero, cfg, ctx.rng("batches"))            # the same batches
     hidden_spread = float(np.abs(zero["Wlayer1"] - zero["Wlayer1"][:, :1]).max())   # 0: all units identical
     zero_cm = confusion_matrix(y.argmax(1), mlp.predict(x, zero).argmax(1), 4)
     np.savez(ctx.path("toy.npz"), x=x, y=y, loss=history["loss"], acc=history["acc"], zero_loss=zero_history["loss"],
-             zero_acc=zero_history["acc"], **{k: params[k] for k in mlp.KEYS})
+             zero_acc=zero_history["acc"], **{k: params[k] for k in mlp.KEYS},
+             **{"initial_" + k: v for k, v in initial.items()})
     return Result({
         "init": init, "run_q2": prints,
         "checks": {"gradient": check("Q2.5 backprop against central differences: largest elementwise relative error",
@@ -165,7 +169,7 @@ def run_toy(ctx: Context) -> Result:
         "start_loss": start_loss, "start_acc": start_acc, "chance_loss": float(len(x) * np.log(4)),
         "toy_final_loss": history["loss"][-1], "toy_final_accuracy": history["acc"][-1], "n_points": len(x),
         "gradcheck_max_rel_error": grad["max_rel_error"], "gradcheck": grad,
-        "seed_study": seed_study(cfg, ctx.seed),
+        "seed_study": seed_study(cfg, ctx.rng),
         "zero_init": {"final_accuracy": zero_history["acc"][-1], "hidden_spread": hidden_spread,
                       "final_loss": zero_history["loss"][-1], "confused": confused_pairs(zero_cm, 1, range(4))[0]},
         "one_coordinate": one_coordinate(x, y),
@@ -187,7 +191,7 @@ def norm_errors(x, y, params, h) -> dict:
     """The relative error of Q1 (nn.norm_relative_error) between backprop and central differences, per parameter
     array: the toy check of Q2.5 under the writeup's one definition."""
     params = {k: v.astype(np.float64).copy() for k, v in params.items() if k[0] in "Wb"}
-    backprop(x, y, params)
+    loss_and_gradients(x, y, params)
     analytic = {k: params["grad_" + k].copy() for k in ("Wlayer1", "blayer1", "Woutput", "boutput")}
     return {name: nn.norm_relative_error(grad, nn.numerical_grad(
         lambda: nn.compute_loss_and_acc(y, mlp.predict(x, params))[0], params[name], h))
@@ -200,11 +204,9 @@ def findings(ctx: Context) -> Result:
     the gradient check per parameter under the writeup's relative error, at run_toy's initial point."""
     toy = ctx.input("toy")
     with np.load(toy.path("toy.npz")) as a:
-        loss, acc, classes = a["loss"], a["acc"], a["y"].shape[1]
-    at = min(toy.config["handout_epochs"], len(loss))
-    rng = np.random.default_rng(ctx.seed)                       # run_toy's data and initialisation, drawn again
-    x, y = toy_data(rng, toy.config["points_per_class"])
-    params = init_params(toy.config["hidden"], rng)
+        loss, acc, x, y = a["loss"], a["acc"], a["x"], a["y"]
+        params = {k: a["initial_" + k] for k in mlp.KEYS}          # run_toy's initialisation
+    at, classes = min(toy.config["handout_epochs"], len(loss)), y.shape[1]
     return Result({"findings": {"chance_accuracy": 1 / classes, "handout_epochs": at,
                                 "handout_loss": float(loss[at - 1]), "handout_accuracy": float(acc[at - 1]),
                                 "norm_rel_error": norm_errors(x, y, params, toy.config["gradcheck_h"])}})

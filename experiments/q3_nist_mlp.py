@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import pickle
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from experiments import findings as fd
 from hw5 import mlp
-from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images, seeded_subset
-from hw5.metrics import confusion_matrix, confused_pairs
+from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
+from hw5.history import History, summarise
+from hw5.metrics import confused_pairs, confusion_matrix, per_class_accuracy
 from hw5.plotting import LogNorm, epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section
@@ -29,22 +30,13 @@ HANDOUT_WEIGHTS = "q3_weights.pickle"     # the handout's run_q3.py saves it and
 
 @dataclass(frozen=True)
 class Config:
-    hidden: int = 64                  # the handout's hidden_size
-    epochs: int = 50                  # the F22 handout asks for at least 50 (older ones 30)
-    batch_size: int = 32              # small batches generalise well here; an epoch is ~280 steps
+    training: mlp.TrainingConfig = field(default_factory=mlp.TrainingConfig)   # network, epochs, warps
     learning_rates: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)  # half-decade grid: 10x and 0.1x of an
     #                                   interior best are in the grid, so their curves cost no extra run
-    momentum: float = 0.9             # heavy-ball momentum; the rates above are for batch-mean gradients
-    max_shift: float = 2.0            # random shifts of up to +-2 px, rotations of up to +-10 degrees and zooms of
-    max_rotate: float = 10.0          # up to +-10 % every epoch: without them train acc hits 99 % and valid stalls at
-    max_zoom: float = 0.1             # 77 %; dev (valid, 3 seeds): shifts alone 84.5 %, with rotation + zoom 85.7 %
-    #                                   (and Q4's 01_list.jpg, seeds 0-5: 87.0-94.8 %, 5 of 6 >= 90 %)
     train_limit: int = 0              # 0: all 9000 training images; smoke runs use a slice
     valid_limit: int = 0              # 0: all 2880 validation images
     top_pairs: int = 6                # confused pairs named in the text
     ablation: bool = True             # also train the chosen rate without augmentation, to show what it buys
-    blas_threads: int = 1             # (32, 1024) matmuls: extra BLAS threads only fight over 2 shared cores
-
 
 
 # ---------------------------------------------------------------- data and analysis
@@ -58,23 +50,11 @@ def load(root, cfg, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return splits
 
 
-def curve_summary(hist: dict, reference: dict) -> dict:
-    """Claims for the text, computed from one run's curves and the best run's (reference) curves."""
-    va = [v for v in hist["valid_acc"] if v is not None]
-    tl = [v for v in hist["train_loss"] if v is not None]
-    ref = np.array(reference["valid_acc"], dtype=float)
-    out = {"diverged": hist["diverged_epoch"] is not None, "diverged_epoch": hist["diverged_epoch"],
-           "final_valid_acc": va[-1] if va else None, "final_train_acc": None, "final_train_loss": None,
-           "best_valid_acc": max(va) if va else None, "loss_rises": 0, "max_rise": 0.0, "last_n": 0, "last_gain": None, "best_reached_at": None}
-    if not va:
-        return out
-    out.update(final_train_acc=[v for v in hist["train_acc"] if v is not None][-1], final_train_loss=tl[-1],
-               loss_rises=int(np.sum(np.diff(tl) > 0)), max_rise=float(np.max(np.diff(tl), initial=0.0)),
-               last_n=min(10, len(va) - 1),
-               last_gain=va[-1] - va[max(0, len(va) - 11)])       # valid-acc gain over the last (up to) 10 epochs
-    reached = np.nonzero(ref >= va[-1])[0]
-    out["best_reached_at"] = int(reached[0]) + 1 if len(reached) else None   # epoch the best lr got there
-    return out
+def reached_at(reference: History, accuracy: float | None) -> int | None:
+    """The first epoch (1-based) at which the reference run's validation accuracy reached `accuracy`."""
+    ref = np.array([np.nan if v is None else v for v in reference.valid_acc], dtype=float)
+    reached = np.flatnonzero(ref >= accuracy) if accuracy is not None else []
+    return int(reached[0]) + 1 if len(reached) else None
 
 
 def border_ratio(W: np.ndarray, width: int = 3) -> float:
@@ -167,22 +147,24 @@ def misread_figure(ctx, x: np.ndarray, labels: np.ndarray, preds: np.ndarray, pa
 
 # ---------------------------------------------------------------- the section
 def final_valid(run) -> float:
-    acc = run[1]["valid_acc"][-1]
+    acc = run[1].valid_acc[-1]
     return -1.0 if acc is None else acc
 
 
-def learning_rate_study(data, centre, cfg, seed, show):
+def learning_rate_study(data, centre, cfg, seeds: mlp.Seeds, show):
     """Sweep the grid (same init and batch order for all), pick the best rate on validation, and add the
     runs at 10x and 0.1x it if the grid lacks them. Returns (runs {lr: (params, history)}, best, shown)."""
-    runs = mlp.train_rates(data, centre, cfg, cfg.learning_rates, seed, show)
+    runs = mlp.train_rates(data, centre, cfg.training, cfg.learning_rates, seeds, show)
     best = max(runs, key=lambda lr: final_valid(runs[lr]))
     shown_rates = {name: next((g for g in runs if np.isclose(g, best * factor)), best * factor)
                    for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1))}
     extra = [lr for lr in shown_rates.values() if lr not in runs]
     if extra:                                      # one lockstep run: the warps are drawn once for both
-        runs.update(mlp.train_rates(data, centre, cfg, extra, seed, show))
-    shown = {name: {"lr": lr, **curve_summary(runs[lr][1], runs[best][1]), "history": runs[lr][1]}
-             for name, lr in shown_rates.items()}
+        runs.update(mlp.train_rates(data, centre, cfg.training, extra, seeds, show))
+    shown = {}
+    for name, lr in shown_rates.items():
+        summary = summarise(runs[lr][1])
+        shown[name] = {"lr": lr, **summary, "best_reached_at": reached_at(runs[best][1], summary["final_valid_acc"])}
     return runs, best, shown
 
 
@@ -200,12 +182,12 @@ def score_test(labels: np.ndarray, preds: np.ndarray, top: int) -> tuple[dict, n
     return {"test_accuracy": float(np.mean(preds == labels)), "confused_pairs": pairs,
             "test_errors": int(np.sum(preds != labels)),
             "pairs_letter_digit": sum(a.isdigit() != b.isdigit() for a, b, _ in pairs),
-            "test_per_class": {c: float(cm[i, i] / cm[i].sum()) for i, c in enumerate(LETTERS) if cm[i].sum()}}, cm
+            "test_per_class": {c: acc for c, acc, n in zip(LETTERS, per_class_accuracy(cm), cm.sum(1)) if n}}, cm
 
 
 def sweep_rows(runs: dict, grid) -> list[dict]:
-    return [{"lr": lr, "in_grid": lr in grid, "valid_acc": h["valid_acc"][-1], "train_acc": h["train_acc"][-1],
-             "train_loss": h["train_loss"][-1], "diverged_epoch": h["diverged_epoch"]}
+    return [{"lr": lr, "in_grid": lr in grid, "valid_acc": h.valid_acc[-1], "train_acc": h.train_acc[-1],
+             "train_loss": h.train_loss[-1], "diverged_epoch": h.diverged_epoch}
             for lr, (_, h) in sorted(runs.items())]
 
 
@@ -214,25 +196,27 @@ def run_training(ctx: Context) -> Result:
     cfg, start, cpu_start = ctx.config, time.perf_counter(), time.process_time()
     data = load(ctx.data_root, cfg, ctx.seed)
     centre = data["train"][0].mean(axis=0)                                   # (1024,) mean training image
-    runs, best, shown = learning_rate_study(data, centre, cfg, ctx.seed, ctx.progress)
-    no_augment = (mlp.train(data, centre, replace(cfg, max_shift=0, max_rotate=0, max_zoom=0), best, ctx.seed)[1]
-                  if cfg.ablation else None)
+    seeds = mlp.Seeds(init=ctx.seed_for("init"), order=ctx.seed_for("batch order"), warps=ctx.seed_for("warps"))
+    runs, best, shown = learning_rate_study(data, centre, cfg, seeds, ctx.progress)
+    plain = replace(cfg.training, max_shift=0, max_rotate=0, max_zoom=0)
+    no_augment = mlp.train(data, centre, plain, best, seeds)[1] if cfg.ablation else None
     weights = mlp.raw_input_weights(runs[best][0], centre)
     np.savez(ctx.path("q3_weights.npz"), **weights)
     with open(ctx.path(HANDOUT_WEIGHTS), "wb") as f:                          # the handout's run_q4.py reads it
         pickle.dump(weights, f)
     x_test, y_test = load_nist36(ctx.data_root, "test", np.float64)            # the rows as the .mat holds them
-    with blas_threads(cfg.blas_threads):
+    with blas_threads(cfg.training.blas_threads):
         preds = mlp.classifier(weights)(x_test).argmax(1)                        # as the handout's forward() would
     tests, cm = score_test(y_test.argmax(1), preds, cfg.top_pairs)
-    w_init = mlp.init_training(cfg.hidden, np.random.default_rng(ctx.seed))["Wlayer1"]   # the same draw as train()
+    w_init = mlp.init_training(cfg.training.hidden, np.random.default_rng(seeds.init))["Wlayer1"]   # as train() drew it
     np.savez(ctx.path("analysis.npz"), w_init=w_init, confusion=cm, test_pred=preds)
     return Result({
         "valid_accuracy": shown["best"]["final_valid_acc"], "train_accuracy": shown["best"]["final_train_acc"],
         "best_learning_rate": best, **tests, "shown": shown,
-        "sweep": {f"{lr:g}": r[1]["valid_acc"][-1] for lr, r in sorted(runs.items())},
+        "sweep": {f"{lr:g}": r[1].valid_acc[-1] for lr, r in sorted(runs.items())},
         "sweep_runs": sweep_rows(runs, cfg.learning_rates), **weight_metrics(w_init, runs[best][0]["Wlayer1"]),
-        "no_augment": None if no_augment is None else {k: no_augment[k][-1] for k in ("train_acc", "valid_acc")},
+        "no_augment": None if no_augment is None else {"train_acc": no_augment.train_acc[-1],
+                                                       "valid_acc": no_augment.valid_acc[-1]},
         "sizes": {s: len(data[s][0]) for s in data}, "source": describe_source(ctx.data_root),
         "runs_trained": len(runs) + bool(no_augment),
         "seconds": time.perf_counter() - start,
@@ -294,9 +278,9 @@ def findings(ctx: Context) -> Result:
     pairs = m["confused_pairs"]
     plain = m["no_augment"]
     return Result({"findings": {
-        **rate_findings(m["shown"], tc["epochs"], cfg),
+        **rate_findings(m["shown"], tc["training"]["epochs"], cfg),
         "emnist": "EMNIST" in m["source"],                 # the shared data, not the course's own files
-        "max_zoom_percent": 100 * tc["max_zoom"], "train_per_class": round(m["sizes"]["train"] / len(LETTERS)),
+        "max_zoom_percent": 100 * tc["training"]["max_zoom"], "train_per_class": round(m["sizes"]["train"] / len(LETTERS)),
         "augmentation_helps": plain is not None and plain["valid_acc"] is not None
         and fd.shown_pct(plain["valid_acc"]) < fd.shown_pct(m["valid_accuracy"]),
         "sweep_rows": [{**row, "chosen": row["lr"] == m["best_learning_rate"]} for row in m["sweep_runs"]],
@@ -310,8 +294,9 @@ def findings(ctx: Context) -> Result:
 
 
 SECTION = Section(id="q3", title="Q3 Training models", template="q3.md.j2", parts=(
-    Part("train", run_training, Config, smoke={"epochs": 2, "train_limit": 720, "valid_limit": 360},
-         data=("data/nist36_train.mat", "data/nist36_valid.mat", "data/nist36_test.mat")),
-    Part("figures", draw, DrawConfig, data=("data/nist36_test.mat",), reads=("train",)),
+    Part("train", run_training, Config,
+         smoke={"training": mlp.TrainingConfig(epochs=2), "train_limit": 720, "valid_limit": 360},
+         data=(nist36_file("train"), nist36_file("valid"), nist36_file("test"))),
+    Part("figures", draw, DrawConfig, data=(nist36_file("test"),), reads=("train",)),
     Part("findings", findings, FindingsConfig, reads=("train",)),
 ))

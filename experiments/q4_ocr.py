@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hw5 import mlp, ocr
-from hw5.data import load_nist36, rows_to_images
+from hw5.data import load_nist36, nist36_file, rows_to_images
 from hw5.errors import DataError
 from hw5.ocr import score as ocr_score
 from hw5.ocr.compose import class_glyphs, compose_page, join
@@ -50,7 +50,7 @@ def demo_pages(ctx: Context, x, y) -> dict[str, tuple[np.ndarray, int]]:
     """Two failures built from NIST36 test glyphs: a letter broken in two, and two letters that touch.
 
     Returns {name: (RGB page, letters written)}."""
-    rng, h = np.random.default_rng(ctx.seed), ctx.config.demo_height
+    rng, h = ctx.rng("demo pages"), ctx.config.demo_height
     hat = class_glyphs(x, y, "HAT", h)[0]
     cut = hat[0].copy()
     mid = cut.shape[1] // 2
@@ -79,7 +79,7 @@ def read_course_page(ctx: Context, name: str, classify, cnn=None):
     path = ctx.data(f"images/{name}")
     try:
         image = ocr.read_image(str(path))
-    except ValueError as e:
+    except DataError as e:
         raise DataError(f"{e}; re-copy the course's images/{name}") from e
     layout = ocr.analyse(image, cfg=ctx.config.ocr)
     rows = ocr.glyph_rows(layout, cfg=ctx.config.ocr)
@@ -93,7 +93,7 @@ def read_course_page(ctx: Context, name: str, classify, cnn=None):
     return metrics, layout, image.shape, rows[reading]
 
 
-def summary(per_image: dict, top: int) -> dict:
+def score_pages(per_image: dict, top: int) -> dict:
     """Accuracies over the pages, and the substitutions counted over all of them."""
     accs = [m["char_accuracy"] for m in per_image.values()]
     confused: dict[tuple[str, str], int] = {}
@@ -122,7 +122,7 @@ def run_reading(ctx: Context) -> Result:
     cnn = load_nist36_cnn(ctx.input("q6_1.nist_cnn").path("q6_cnn_nist36"))
     train_x, _ = load_nist36(ctx.data_root, "train")
     test_x, test_y = load_nist36(ctx.data_root, "test")
-    sample = train_x[np.random.default_rng(ctx.seed).choice(len(train_x), cfg.stats_samples, replace=False)]
+    sample = train_x[ctx.rng("stats sample").choice(len(train_x), cfg.stats_samples, replace=False)]
     per_image, arrays, all_crops = {}, {}, []
     for name in cfg.images:
         metrics, layout, shape, crops = read_course_page(ctx, name, classify, cnn)
@@ -141,7 +141,7 @@ def run_reading(ctx: Context) -> Result:
     arrays.update(train_glyphs=sample[np.linspace(0, len(sample) - 1, 16).astype(int)], first_crops=all_crops[0][:16])
     np.savez_compressed(ctx.path("pages.npz"), **arrays)
     stats = {k: ocr.glyph_stats(rows_to_images(v)) for k, v in (("train", sample), ("crops", crops))}
-    return Result({**summary(per_image, cfg.top_confusions), "per_image": per_image, "demos": demos,
+    return Result({**score_pages(per_image, cfg.top_confusions), "per_image": per_image, "demos": demos,
                    "glyph_stats": {k: {"extent": e, "stroke": s} for k, (e, s) in stats.items()}})
 
 
@@ -252,7 +252,7 @@ SECTION = Section(id="q4", title="Q4 Extracting text from images", template="q4.
     Part("read", run_reading, ReadConfig,
          smoke={"images": ("03_haiku.jpg", "04_deep.jpg"), "ocr": ocr.OcrConfig(max_pixels=1.0e6),
                 "stats_samples": 100},
-         data=("images", "data/nist36_train.mat", "data/nist36_test.mat"), reads=("q3.train", "q6_1.nist_cnn")),
+         data=("images", nist36_file("train"), nist36_file("test")), reads=("q3.train", "q6_1.nist_cnn")),
     Part("figures", draw, DrawConfig, reads=("read",)),
     Part("findings", findings, FindingsConfig, reads=("read",)),
 ))

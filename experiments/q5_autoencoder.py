@@ -6,13 +6,14 @@ The network and its trainings are `hw5.autoencoder`; this section trains them, c
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from experiments import findings as fd
 from hw5 import autoencoder as ae
-from hw5.data import LETTERS, describe_source, load_nist36, rows_to_images
+from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
+from hw5.history import loss_curve
 from hw5.plotting import epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section, check
@@ -21,40 +22,17 @@ from reportkit.section import Context, Figure, Part, Result, Section, check
 @dataclass(frozen=True)
 class Config:
     hidden: int = 32                 # run_q5's hidden_size: the code is 32 numbers per 1024-pixel image
-    epochs: int = 100                # run_q5's max_iters
-    batch_size: int = 36             # run_q5's batch_size; batches drawn once, as get_random_batches is called once
-    learning_rate: float = 3e-5      # run_q5's learning_rate, on gradients summed over the batch
-    lr_every: int = 20               # run_q5's lr_rate: multiply the learning rate by lr_decay every 20 epochs
-    lr_decay: float = 0.9            # run_q5's factor
-    momentum: float = 0.9            # Q5.1.2: M = 0.9 M - lr dJ/dW
-    improved_epochs: int = 100       # Adam runs; 150 epochs gained < 0.1 dB of validation PSNR (no warm-up)
-    improved_batch: int = 64         # 32 was no better over 3 seeds (without warm-up) and is slower
-    improved_lr: float = 5e-3        # Adam peak step: with warm-up 3e-3 ended 0.6 dB lower, 1e-2 no higher
-    improved_warmup: int = 3         # epochs of linear warm-up: without it 3-7 second-layer units died early
-                                     # and 3 seeds ended at 16.5-16.7 dB instead of 16.9-17.0
-    improved_loss: str = "sse"       # "sse" or "ce" (pixel cross-entropy): ce ended 0.15 dB lower, and PSNR
-                                     # scores the squared error
+    handout: ae.HandoutTraining = field(default_factory=ae.HandoutTraining)     # run_q5's momentum SGD
+    improved: ae.ImprovedTraining = field(default_factory=ae.ImprovedTraining)  # Adam, centred inputs
     components: int = 32             # PCA baseline with as many numbers per image as the code
     classes: tuple[str, ...] = ("A", "G", "M", "S", "4")   # Q5.3.1: 5 classes, varied shapes, fixed in advance
     gradcheck_h: float = 1e-5        # central-difference step of the float64 gradient check, as in Q2
     gradcheck_dims: tuple[int, ...] = (12, 4, 4, 4, 12)   # the small network of that check (same layer names)
     gradcheck_tolerance: float = 1e-6   # its norm-wise relative error must stay below this
     flat_fraction: float = 0.05      # "flat" once the loss is within 5 % of its total fall from its final value
-    train_limit: int = 0             # use the first N training images (0: all); smoke runs use a slice
+    train_limit: int = 0             # a seeded random subset of N training images (0: all); smoke runs use one
     valid_stride: int = 1            # every k-th validation image (sorted by class, so all classes stay)
 
-
-
-def curve_summary(losses, fraction):
-    """Where a loss curve flattens: the first epochs (1-based) within half and within `fraction` of its
-    total fall from the final value, how many epochs rose, and the relative drop over the last fifth."""
-    losses = np.asarray(losses)
-    above_final = (losses - losses[-1]) / (losses[0] - losses[-1])    # 1 at the start, 0 at the end
-    tail = max(1, len(losses) // 5)
-    return {"flat_epoch": int(np.argmax(above_final <= fraction)) + 1,
-            "half_epoch": int(np.argmax(above_final <= 0.5)) + 1,
-            "rises": int(np.sum(np.diff(losses) > 0)), "first_epoch_loss": float(losses[0]),
-            "tail_epochs": tail, "tail_drop": float((losses[-tail - 1] - losses[-1]) / losses[-tail - 1])}
 
 
 def pick_images(y, classes):
@@ -117,20 +95,22 @@ def compare_figure(ctx, x, recons, idx) -> Figure:
                   "@tab:q5-methods; beside each method, its mean PSNR over these ten images.")
 
 
-def fit_models(x, cfg, seed, show=False):
-    """Train the handout autoencoder, the improved one and PCA on x (N, D); time each.
+def fit_models(x, cfg, rng, show=False):
+    """Train the handout autoencoder, the improved one and PCA on x (N, D); time each. rng(name) gives the
+    named generator (Context.rng).
 
     Returns ({"handout": params, "improved": params, "pca": (mean, components)}, loss curves,
     {"seconds", "units_at_init" (`unit_stats` before training), "adam" (its final state)}).
     """
     dims = (x.shape[1], cfg.hidden, cfg.hidden, cfg.hidden, x.shape[1])
-    handout = ae.init_handout(dims, np.random.default_rng(seed))
-    improved = ae.init_improved(dims, x.mean(axis=0), np.random.default_rng(seed + 2))
+    handout = ae.init_handout(dims, rng("handout init"))
+    improved = ae.init_improved(dims, x.mean(axis=0), rng("improved init"))
     info = {"seconds": {}, "units_at_init": {"handout": ae.unit_stats(x, handout), "improved": ae.unit_stats(x, improved)}}
     start = time.perf_counter()
-    curves = {"handout": ae.train_handout(x, handout, cfg, np.random.default_rng(seed + 1), show)}
+    curves = {"handout": ae.train_handout(x, handout, cfg.handout, rng("handout batches"), show).train_loss}
     info["seconds"]["handout"], start = time.perf_counter() - start, time.perf_counter()
-    curves["improved"], info["adam"] = ae.train_improved(x, improved, cfg, np.random.default_rng(seed + 3), show)
+    improved_history, info["adam"] = ae.train_improved(x, improved, cfg.improved, rng("improved order"), show)
+    curves["improved"] = improved_history.train_loss
     info["seconds"]["improved"], start = time.perf_counter() - start, time.perf_counter()
     pca = ae.pca_fit(x, cfg.components)
     info["seconds"]["pca"] = time.perf_counter() - start
@@ -159,12 +139,12 @@ def comparison(psnr: dict, psnr_train: dict, params: dict, seconds: dict) -> dic
 def run_training(ctx: Context) -> Result:
     """Both trainings and PCA, their reconstructions of the validation images, the gradient checks."""
     cfg, t0 = ctx.config, time.perf_counter()
-    root = ctx.data("data/nist36_train.mat").parent.parent
+    root = ctx.data_root
     x, _ = load_nist36(root, "train")
-    x = x[:cfg.train_limit] if cfg.train_limit else x
+    x = x[seeded_subset(len(x), cfg.train_limit, ctx.seed)]
     xv, yv = (a[::cfg.valid_stride] for a in load_nist36(root, "valid"))
     with blas_threads(1):
-        models, curves, info = fit_models(x, cfg, ctx.seed, ctx.progress)
+        models, curves, info = fit_models(x, cfg, ctx.rng, ctx.progress)
         mean, components = models["pca"]
         recons = {"handout": ae.reconstruct(xv, models["handout"]), "improved": ae.reconstruct(xv, models["improved"]),
                   "pca": ae.pca_reconstruct(xv, mean, components)}
@@ -173,7 +153,7 @@ def run_training(ctx: Context) -> Result:
         psnr_train = {k: ae.mean_psnr(seen, ae.reconstruct(seen, models[k])) for k in ("handout", "improved")}
         psnr_train["pca"] = ae.mean_psnr(seen, ae.pca_reconstruct(seen, mean, components))
         units = {k: ae.unit_stats(x, models[k]) for k in ("handout", "improved")}
-    grad_rng = np.random.default_rng(ctx.seed + 4)
+    grad_rng = ctx.rng("gradient check")
     gradcheck = {loss: ae.gradient_check(grad_rng, loss, dims=cfg.gradcheck_dims, h=cfg.gradcheck_h)
                  for loss in ("sse", "ce")}
     checks = {f"gradient_{loss}": check(f"Q5.1.1 backprop of the {name} against central differences: norm-wise "
@@ -192,7 +172,7 @@ def run_training(ctx: Context) -> Result:
         "psnr_pca_unclipped": ae.mean_psnr(xv, (xv - mean) @ components.T @ components + mean),
         "final_loss": curves["handout"][-1], "final_loss_per_pixel": curves["handout"][-1] / x.size,
         "improved_final_loss": curves["improved"][-1], "losses": curves["handout"],
-        **curve_summary(curves["handout"], cfg.flat_fraction),
+        **loss_curve(curves["handout"], cfg.flat_fraction),
         "comparison": comparison(psnr, psnr_train, params, info["seconds"]),
         "train_seconds": info["seconds"], "units": units, "units_at_init": info["units_at_init"],
         "n_train": len(x), "n_valid": len(xv), "params": params,
@@ -234,7 +214,7 @@ def findings(ctx: Context) -> Result:
     dead = {k: m["units"][k]["dead"] for k in ("handout", "improved")}
     return Result({"findings": {
         "emnist": "EMNIST" in describe_source(ctx.data_root),      # the shared data, not the course's own files
-        "flat_covered": 1 - tc["flat_fraction"], "epoch_steps": tc["epochs"] - 1,
+        "flat_covered": 1 - tc["flat_fraction"], "epoch_steps": tc["handout"]["epochs"] - 1,
         "converged": m["tail_drop"] < cfg.converged_drop,
         "dead_handout": sum(dead["handout"]), "dead_improved": sum(dead["improved"]), "hidden_units": 3 * tc["hidden"],
         "improved_lower_loss": m["improved_final_loss"] < m["final_loss"],
@@ -248,9 +228,9 @@ def findings(ctx: Context) -> Result:
 
 SECTION = Section(id="q5", title="Q5 Image compression with autoencoders", template="q5.md.j2", parts=(
     Part("train", run_training, Config,
-         smoke={"epochs": 3, "improved_epochs": 3, "improved_warmup": 1, "lr_every": 1, "train_limit": 720,
-                "valid_stride": 20},
-         data=("data/nist36_train.mat", "data/nist36_valid.mat")),
+         smoke={"handout": ae.HandoutTraining(epochs=3, lr_every=1), "improved": ae.ImprovedTraining(epochs=3, warmup=1),
+                "train_limit": 720, "valid_stride": 20},
+         data=(nist36_file("train"), nist36_file("valid"))),
     Part("figures", draw, reads=("train",)),
     Part("findings", findings, FindingsConfig, reads=("train",)),
 ))

@@ -16,22 +16,24 @@ import torch
 
 from experiments import findings as fd
 from hw5 import bow_spm
-from hw5.data import LETTERS, load_nist36, seeded_subset, stratified_holdout
-from hw5.image_data import SUN_CLASSES, cifar_batches, load_cifar, load_sun, load_sun_whole, sun_labels
-from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy
+from hw5.data import LETTERS, load_nist36, nist36_file, seeded_subset, stratified_holdout
+from hw5.image_data import CIFAR_DIR, SUN_CLASSES, SUN_DIR, cifar_batches, load_cifar, load_sun, load_sun_whole, \
+    sun_labels
+from hw5.history import History, summarise
+from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy, taken_for
 from hw5.plotting import epoch_axis, plt, save
 from hw5.pytorch.models import NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images, \
     save_nist36_cnn
 from hw5.pytorch.schedules import one_cycle
-from hw5.pytorch.train import History, count_parameters, evaluate, fit, nesterov_sgd, pick_device, seed_everything
+from hw5.pytorch.train import count_parameters, evaluate, fit, nesterov_sgd, pick_device, seed_everything
 from hw5.pytorch.transforms import random_affine, random_crop, random_flip, random_resized_crop, resize, to_nchw
 from hw5.runtime import progress, torch_threads
 from reportkit.section import Context, Figure, Part, Result, Section
 
 SQRT2 = 2 ** 0.5
-MEMBERS = 5                          # NIST36 CNNs from consecutive seeds, probabilities averaged; dev: 1 -> 92.5 %,
+MEMBERS = 5                          # NIST36 CNNs from their own seeds, probabilities averaged; dev: 1 -> 92.5 %,
                                      # 3 -> 93.6 %, 5 -> 93.6 % (no label smoothing)
-NIST36 = ("data/nist36_train.mat", "data/nist36_valid.mat")
+NIST36 = (nist36_file("train"), nist36_file("valid"))
 CIFAR_TRAIN_BATCHES = 5              # CIFAR-10 ships its training images as five batch files
 
 
@@ -52,7 +54,7 @@ class FcConfig:
 @dataclass(frozen=True)
 class CnnConfig:
     nist_limit: int = 0
-    member: int = 0                   # which ensemble member: trained from seed + member
+    member: int = 0                   # which ensemble member: its torch seed is named f"member{member}"
     widths: tuple[int, ...] = (16, 32, 64)   # channels per stage; dev: 24..96 and 32..128 no better
     dropout: float = 0.5              # before the linear layer, which holds most weights; dev: 0.3 -> -0.5 points
     epochs: int = 12                  # dev: 15-20 epochs no better
@@ -71,7 +73,7 @@ class EnsembleConfig:
 
 @dataclass(frozen=True)
 class CifarConfig:
-    limit: int = 0                    # 0: every training image; smoke: a slice of train and test
+    limit: int = 0                    # 0: every training image; smoke: a seeded slice of train and test
     holdout: int = 2000               # validation images held out of train (stratified), for choices
     widths: tuple[int, ...] = (16, 32, 64, 128)   # ResNet-9 layout at 1/4 width: CPU-sized
     epochs: int = 12                  # sized to ~4 minutes on 2 cores; dev: 10 -> 83.4 %, 14 -> 84.5 % valid
@@ -118,15 +120,6 @@ def first_reaching(history, threshold: float) -> dict:
     return {"epoch": None if hit is None else hit + 1, "seconds": None if hit is None else history.seconds[hit]}
 
 
-def summary(history: History) -> dict:
-    """The curves and the numbers the text quotes from them."""
-    h = history.as_dict()
-    best, lowest = int(np.argmax(h["valid_acc"])), int(np.argmin(h["valid_loss"]))
-    return {"history": h, "final_valid": h["valid_acc"][-1], "final_train": h["train_acc"][-1],
-            "best_valid": h["valid_acc"][best], "best_epoch": best + 1, "train_seconds": h["seconds"][-1],
-            "lowest_valid_loss": h["valid_loss"][lowest], "lowest_valid_loss_epoch": lowest + 1}
-
-
 # ---------------------------------------------------------------- 6.1.1 / 6.1.2 NIST36
 def nist_data(ctx: Context, limit: int) -> dict:
     """{"train", "valid"}: (x (N, 1024) float rows, y (N,) labels) tensors, a seeded slice when limit > 0."""
@@ -158,7 +151,7 @@ def nist_errors(model, x: torch.Tensor, y: torch.Tensor, device, top: int = 6) -
 def train_fc(ctx: Context) -> Result:
     """6.1.1: the Q3 network in torch, Adam with a one-cycle rate, on randomly shifted rows."""
     torch_threads()
-    cfg, device, gen = ctx.config, pick_device(ctx.device), seed_everything(ctx.seed)
+    cfg, device, gen = ctx.config, pick_device(ctx.device), seed_everything(ctx.seed_for("torch"))
     data = nist_data(ctx, cfg.nist_limit)
     model = NistFC(cfg.hidden, cfg.dropout).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -170,16 +163,16 @@ def train_fc(ctx: Context) -> Result:
     hist = fit(model, data["train"], data["valid"], epochs=cfg.epochs, batch_size=cfg.batch, optimizer=opt,
                device=device, generator=gen, augment=shift if cfg.shift else None, show=ctx.progress,
                desc="6.1.1 FC", scheduler=sched, step_scheduler_per_batch=True)
-    return Result({"fc": {**summary(hist), "parameters": count_parameters(model),
+    return Result({"fc": {**summarise(hist), "parameters": count_parameters(model),
                           "reach_90": first_reaching(hist, 0.9),
                           "valid_errors": nist_errors(model, *data["valid"], device)}})
 
 
 def train_cnn_member(ctx: Context) -> Result:
-    """One NistCNN of the 6.1.2 ensemble, from seed + member, on upright (N, 1, 32, 32) images."""
+    """One NistCNN of the 6.1.2 ensemble, seeded by its name, on upright (N, 1, 32, 32) images."""
     torch_threads()
     cfg, device = ctx.config, pick_device(ctx.device)
-    gen = seed_everything(ctx.seed + cfg.member)
+    gen = seed_everything(ctx.seed_for(f"member{cfg.member}"))
     train, valid = ((nist_rows_to_images(x), y) for x, y in nist_data(ctx, cfg.nist_limit).values())
     model = NistCNN(cfg.widths, cfg.dropout).to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -199,7 +192,7 @@ def nist_ensemble(ctx: Context) -> Result:
     """6.1.2: the members' probabilities averaged; its validation errors, and the checkpoint Q4 reads.
 
     The summary (curves, reach-90 %) is the first member's, the one network the FC is compared with; the
-    ensemble's validation accuracy is `final_valid`, each member's is in `members_valid`.
+    ensemble's validation accuracy is `ensemble_valid_acc`, each member's is in `members_valid`.
     """
     torch_threads()
     device = pick_device(ctx.device)
@@ -214,9 +207,9 @@ def nist_ensemble(ctx: Context) -> Result:
     x, y = nist_data(ctx, members[0].config["nist_limit"])["valid"]     # the slice the members scored on
     valid = nist_rows_to_images(x)
     _, ens_acc, _ = evaluate(ensemble, valid, y, device)
-    first = summary(histories[0])
+    first = summarise(histories[0])
     cnn = {**first, "parameters": count_parameters(ensemble.members[0]), "reach_90": first_reaching(histories[0], 0.9),
-           "single_valid": first["final_valid"], "final_valid": ens_acc, "members": MEMBERS,
+           "ensemble_valid_acc": ens_acc, "members": MEMBERS,
            "members_valid": [h.valid_acc[-1] for h in histories], "train_seconds": sum(h.seconds[-1] for h in histories),
            "member_seconds": first["train_seconds"],
            "valid_errors": nist_errors(ensemble, valid, y, device, ctx.config.top_pairs)}
@@ -229,11 +222,11 @@ def nist_ensemble(ctx: Context) -> Result:
 def train_cifar(ctx: Context) -> Result:
     """A ResNet-9 layout at quarter width: crops and flips, Nesterov SGD, one-cycle; chosen on a hold-out."""
     torch_threads()
-    cfg, device, gen = ctx.config, pick_device(ctx.device), seed_everything(ctx.seed)
+    cfg, device, gen = ctx.config, pick_device(ctx.device), seed_everything(ctx.seed_for("torch"))
     x, y, names = load_cifar(ctx.data_root, "train")
-    if cfg.limit:
-        x, y = x[:cfg.limit], y[:cfg.limit]
-    fit_idx, hold_idx = stratified_holdout(y, cfg.holdout / len(y), np.random.default_rng(ctx.seed))
+    keep = seeded_subset(len(x), cfg.limit, ctx.seed)
+    x, y = x[keep], y[keep]
+    fit_idx, hold_idx = stratified_holdout(y, cfg.holdout / len(y), ctx.rng("holdout"))
     pixels = x[fit_idx].reshape(-1, 3) / 255.0                                   # (N * 1024, 3)
     model = torch.nn.Sequential(Normalise(pixels.mean(0), pixels.std(0)), ResNetSmall(10, cfg.widths))
     model = model.to(device).to(memory_format=torch.channels_last)
@@ -245,29 +238,22 @@ def train_cifar(ctx: Context) -> Result:
                augment=lambda b: random_flip(random_crop(b.float(), cfg.pad, gen), gen), show=ctx.progress,
                desc="6.1.3 CIFAR-10")
     x_te, y_te, _ = load_cifar(ctx.data_root, "test")
-    if cfg.limit:
-        x_te, y_te = x_te[:cfg.limit], y_te[:cfg.limit]
+    keep = seeded_subset(len(x_te), cfg.limit, ctx.seed)
+    x_te, y_te = x_te[keep], y_te[keep]
     _, test_acc, pred = evaluate(model, to_nchw(x_te), torch.from_numpy(y_te), device)      # the one test pass
     cm = confusion_matrix(y_te, pred, 10)
-    return Result({"cifar": {**summary(hist), "parameters": count_parameters(model), "test_accuracy": test_acc,
+    return Result({"cifar": {**summarise(hist), "parameters": count_parameters(model), "test_accuracy": test_acc,
                              "names": list(names), "confusion": cm.tolist(), "per_class": per_class_accuracy(cm),
                              "taken_for": taken_for(cm, names), "largest_confusion": largest_confusion(cm, names),
                              "n_train": len(fit_idx), "n_valid": len(hold_idx), "n_test": len(y_te),
                              "n_batch_files": len(cifar_batches(ctx.data_root))}})
 
 
-def taken_for(cm: np.ndarray, names) -> list[dict]:
-    """Per true class, the class its images are most often taken for: [{"name", "count"}] (first of equals)."""
-    off = np.array(cm, copy=True)
-    np.fill_diagonal(off, -1)
-    return [{"name": names[int(j)], "count": int(off[i, j])} for i, j in enumerate(off.argmax(1))]
-
-
 # ---------------------------------------------------------------- 6.1.4 SUN-8
 def sun_split(ctx: Context) -> Result:
     """The stratified hold-out of SUN train that both SUN classifiers choose on."""
     y = sun_labels(ctx.data_root, "train", ctx.config.per_class)
-    fit_idx, hold_idx = stratified_holdout(y, ctx.config.holdout, np.random.default_rng(ctx.seed))
+    fit_idx, hold_idx = stratified_holdout(y, ctx.config.holdout, ctx.rng("holdout"))
     np.savez(ctx.path("split.npz"), fit=fit_idx, hold=hold_idx)
     return Result()
 
@@ -287,7 +273,7 @@ def train_sun_cnn(ctx: Context) -> Result:
     x, y, names = load_sun(ctx.data_root, "train", cfg.load, per_class)
     x, yt = to_nchw(x), torch.from_numpy(y)
     flat = x[fit_idx].permute(1, 0, 2, 3).reshape(3, -1).float() / 255          # (3, pixels) of the fit split
-    gen = seed_everything(ctx.seed)
+    gen = seed_everything(ctx.seed_for("torch"))
     model = torch.nn.Sequential(Normalise(flat.mean(1), flat.std(1)),
                                 ResNetSmall(int(y.max()) + 1, cfg.widths, stem_stride=2, dropout=cfg.dropout))
     model = model.to(device).to(memory_format=torch.channels_last)
@@ -300,7 +286,7 @@ def train_sun_cnn(ctx: Context) -> Result:
     x_te, y_te, _ = load_sun(ctx.data_root, "test", cfg.load, per_class)
     _, test_acc, pred = evaluate(model, resize(to_nchw(x_te), cfg.size), torch.from_numpy(y_te), device)   # once
     cm = confusion_matrix(y_te, pred, len(names))
-    return Result({"sun": {**summary(hist), "parameters": count_parameters(model), "test_accuracy": test_acc,
+    return Result({"sun": {**summarise(hist), "parameters": count_parameters(model), "test_accuracy": test_acc,
                            "names": list(names), "n_test": len(y_te), "n_fit": len(fit_idx), "n_valid": len(hold_idx),
                            "confusion": cm.tolist(), "per_class": per_class_accuracy(cm),
                            "largest_confusion": largest_confusion(cm, names)}})
@@ -314,7 +300,7 @@ def bow_wordmaps(ctx: Context, images: list, dictionary: np.ndarray, desc: str) 
 
 def sun_bow(ctx: Context) -> Result:
     """HW1 reproduced: filter bank, k-means dictionary, spatial pyramid; classifier chosen on the hold-out."""
-    cfg, rng = ctx.config, np.random.default_rng(ctx.seed + 1)
+    cfg, rng = ctx.config, ctx.rng("dictionary")
     fit_idx, hold_idx, per_class = read_split(ctx)
     images, y = load_sun_whole(ctx.data_root, "train", cfg.short_side, per_class)
     test_images, y_te = load_sun_whole(ctx.data_root, "test", cfg.short_side, per_class)
@@ -424,21 +410,21 @@ def nist_findings(fc: dict, cnn: dict, fc_cfg: dict, cnn_cfg: dict, q3_valid: fl
     fc_epoch, cnn_epoch = fc["train_seconds"] / fc_cfg["epochs"], cnn["member_seconds"] / cnn_cfg["epochs"]
     members = cnn["members_valid"]
     return {
-        "fc_fit": fit_verdict(fc["final_train"], fc["final_valid"], cfg.fits_points, cfg.harder_points),
-        "fc_gap_points": abs(fd.points(fc["final_train"], fc["final_valid"])),
+        "fc_fit": fit_verdict(fc["final_train_acc"], fc["final_valid_acc"], cfg.fits_points, cfg.harder_points),
+        "fc_gap_points": abs(fd.points(fc["final_train_acc"], fc["final_valid_acc"])),
         "fc_final_valid_loss": fc["history"]["valid_loss"][-1],
-        "fc_vs_q3": fd.direction(fd.shown_pct(fc["final_valid"]), fd.shown_pct(q3_valid)),
-        "fc_vs_q3_points": abs(fd.points(fc["final_valid"], q3_valid)),
-        "q3_plain_below_fc": q3_plain is not None and fd.shown_pct(q3_plain) < fd.shown_pct(fc["final_valid"]),
+        "fc_vs_q3": fd.direction(fd.shown_pct(fc["final_valid_acc"]), fd.shown_pct(q3_valid)),
+        "fc_vs_q3_points": abs(fd.points(fc["final_valid_acc"], q3_valid)),
+        "q3_plain_below_fc": q3_plain is not None and fd.shown_pct(q3_plain) < fd.shown_pct(fc["final_valid_acc"]),
         "fc_seconds_per_epoch": fc_epoch, "cnn_seconds_per_epoch": cnn_epoch,
         "ensemble_parameters": cnn["members"] * cnn["parameters"],
         "weights_ratio": fd.shown(cnn["parameters"] / fc["parameters"], 1),
         "epoch_seconds_ratio": fd.shown(fd.significant(cnn_epoch, 2) / fd.significant(fc_epoch, 2), 1),
-        "cnn_vs_fc": fd.direction(fd.shown_pct(cnn["single_valid"]), fd.shown_pct(fc["final_valid"])),
-        "cnn_vs_fc_points": abs(fd.points(cnn["single_valid"], fc["final_valid"])),
+        "cnn_vs_fc": fd.direction(fd.shown_pct(cnn["final_valid_acc"]), fd.shown_pct(fc["final_valid_acc"])),
+        "cnn_vs_fc_points": abs(fd.points(cnn["final_valid_acc"], fc["final_valid_acc"])),
         "only_cnn_reaches_90": cnn["reach_90"]["epoch"] is not None and fc["reach_90"]["epoch"] is None,
         "members_mean": fd.mean(members),
-        "ensemble_beats_best_member": fd.shown_pct(cnn["final_valid"]) > max(fd.shown_pct(a) for a in members),
+        "ensemble_beats_best_member": fd.shown_pct(cnn["ensemble_valid_acc"]) > max(fd.shown_pct(a) for a in members),
         "ensemble_seconds_ratio": fd.ratio(cnn["train_seconds"], cnn["member_seconds"]),
         "fc_worst_pairs": fc["valid_errors"]["pairs"][:3],
         "fc_call": fd.call("NistFC", hidden=fc_cfg["hidden"], dropout=fc_cfg["dropout"]),
@@ -453,8 +439,8 @@ def cifar_findings(cf: dict, cf_cfg: dict, cfg) -> dict:
     return {
         "all_batches": cf["n_batch_files"] == CIFAR_TRAIN_BATCHES, "n_images": cf["n_train"] + cf["n_valid"],
         "test_per_class": cf["n_test"] // len(names),
-        "fit": fit_verdict(cf["final_train"], cf["final_valid"], cfg.fits_points, cfg.harder_points),
-        "gap_points": abs(fd.points(cf["final_train"], cf["final_valid"])),
+        "fit": fit_verdict(cf["final_train_acc"], cf["final_valid_acc"], cfg.fits_points, cfg.harder_points),
+        "gap_points": abs(fd.points(cf["final_train_acc"], cf["final_valid_acc"])),
         "first_valid": cf["history"]["valid_acc"][0],
         **fd.extremes(cf["per_class"], names),
         "largest_confusions": fd.largest_cells(cf["confusion"], names),
@@ -485,7 +471,7 @@ def sun_findings(sun: dict, bow: dict, sun_cfg: dict, bow_cfg: dict, cfg) -> dic
         "cnn_vs_bow_points": abs(fd.points(sun["test_accuracy"], bow["test_accuracy"])),
         "class_rows": fd.two_columns(classes, None),
         "bow_better_classes": [c["name"] for c in classes if fd.shown_pct(c["bow"], 0) > fd.shown_pct(c["cnn"], 0)],
-        "overfit": overfit_verdict(sun["final_train"], sun["final_valid"], cfg.clear_overfit_points),
+        "overfit": overfit_verdict(sun["final_train_acc"], sun["final_valid_acc"], cfg.clear_overfit_points),
         "cnn_confusions": fd.largest_cells(sun["confusion"], names),
         "bow_confusions": fd.largest_cells(bow["confusion"], names),
         "call": fd.call("ResNetSmall", len(names), sun_cfg["widths"], stem_stride=2, dropout=sun_cfg["dropout"]),
@@ -544,14 +530,14 @@ SECTION = Section(id="q6_1", title="Q6.1 PyTorch: NIST36, CIFAR-10 and SUN scene
     Part("nist_cnn", nist_ensemble, EnsembleConfig, data=NIST36, torch=True,
          reads=tuple(f"nist_cnn_{k}" for k in range(MEMBERS))),
     Part("cifar", train_cifar, CifarConfig, smoke={"limit": 600, "holdout": 200, "epochs": 1},
-         data=("data/cifar-10-batches-py",), torch=True),
-    Part("sun_split", sun_split, SunSplitConfig, smoke={"per_class": 6}, data=("data/sun",)),
-    Part("sun_cnn", train_sun_cnn, SunCnnConfig, smoke={"load": 40, "size": 32, "epochs": 2}, data=("data/sun",),
+         data=(CIFAR_DIR,), torch=True),
+    Part("sun_split", sun_split, SunSplitConfig, smoke={"per_class": 6}, data=(SUN_DIR,)),
+    Part("sun_cnn", train_sun_cnn, SunCnnConfig, smoke={"load": 40, "size": 32, "epochs": 2}, data=(SUN_DIR,),
          reads=("sun_split",), torch=True),
     Part("sun_bow", sun_bow, BowConfig,
          smoke={"short_side": 40, "scales": (1, 2), "k": 10, "alpha": 20, "dict_images": 10, "layers": (1, 2),
                 "lambdas": (0.1,)},
-         data=("data/sun",), reads=("sun_split",)),
+         data=(SUN_DIR,), reads=("sun_split",)),
     Part("sun_compare", sun_compare, reads=("sun_cnn", "sun_bow")),
     Part("findings", findings, FindingsConfig,
          reads=("nist_fc", "nist_cnn", "nist_cnn_0", "cifar", "sun_cnn", "sun_bow", "q3.train")),

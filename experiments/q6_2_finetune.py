@@ -19,7 +19,8 @@ import torch
 
 from experiments import findings as fd
 from hw5.data import stratified_holdout
-from hw5.image_data import load_flowers, load_sun
+from hw5.image_data import FLOWERS_DIR as FLOWERS, SUN_DIR, load_flowers, load_sun
+from hw5.metrics import confusion_matrix, per_class_accuracy, taken_for
 from hw5.plotting import epoch_axis, plt, save
 from hw5.pytorch.models import ToFloat, scratch_net
 from hw5.pytorch.schedules import one_cycle
@@ -28,9 +29,6 @@ from hw5.pytorch.train import count_parameters, evaluate, fit_best, linear_probe
 from hw5.pytorch.transforms import random_brightness, random_resized_crop, resize, to_nchw
 from hw5.runtime import torch_threads
 from reportkit.section import Context, Figure, Part, Result, Section
-
-FLOWERS = "data/oxford-flowers17"
-
 
 @dataclass(frozen=True)
 class FinetuneConfig:
@@ -122,7 +120,7 @@ def finetune(ctx: Context) -> Result:
     """SqueezeNet 1.1 with ImageNet features and the handout's new head, fine-tuned on Flowers-17."""
     torch_threads()
     cfg, device = ctx.config, pick_device(ctx.device)
-    gen = seed_everything(ctx.seed)
+    gen = seed_everything(ctx.seed_for("torch"))
     net = load_features(SqueezeNet(1000), ctx.data(WEIGHTS)).to(device)
     flowers = {s: load_split(ctx, load_flowers, s, cfg.image_size) for s in ("train", "val", "test")}
     names = flowers["train"][2]
@@ -148,7 +146,7 @@ def scratch(ctx: Context) -> Result:
     """The network from scratch on augmented low-resolution crops; best val epoch kept; test once."""
     torch_threads()
     cfg, device, t0 = ctx.config, pick_device(ctx.device), time.perf_counter()
-    gen = seed_everything(ctx.seed)
+    gen = seed_everything(ctx.seed_for("torch"))
     (x_tr, y_tr, _), (x_va, y_va, _), (x_te, y_te, _) = (load_split(ctx, load_flowers, s, cfg.load)
                                                          for s in ("train", "val", "test"))
     pixels = resize(x_tr, cfg.size) / 255.0                               # the statistics Normalise expects
@@ -177,12 +175,12 @@ def sun_pretrained(ctx: Context) -> Result:
     """Average-pooled SqueezeNet features + softmax regression on SUN-8; L2 chosen on held-out train; test once."""
     torch_threads()
     cfg, device, t0 = ctx.config, pick_device(ctx.device), time.perf_counter()
-    seed_everything(ctx.seed)
+    seed_everything(ctx.seed_for("torch"))
     net = load_features(SqueezeNet(1000), ctx.data(WEIGHTS)).to(device)
     (x_tr, y_tr, names), (x_te, y_te, _) = (load_split(ctx, load_sun, s, cfg.image_size) for s in ("train", "test"))
     f_tr, f_te = (extract(net.features, x, device, prepare=imagenet_normalise().to(device)).mean((2, 3))
                   for x in (x_tr, x_te))                                                  # (N, 512) each
-    fit_i, hold_i = stratified_holdout(y_tr.numpy(), cfg.holdout, np.random.default_rng(ctx.seed))
+    fit_i, hold_i = stratified_holdout(y_tr.numpy(), cfg.holdout, ctx.rng("holdout"))
     scores = {wd: linear_probe(f_tr[fit_i], y_tr[fit_i], f_tr[hold_i], y_tr[hold_i], wd, cfg.steps, device)[0]
               for wd in cfg.weight_decays}
     best_wd = max(scores, key=lambda wd: (scores[wd], -wd))        # ties: the weaker regulariser
@@ -218,7 +216,7 @@ def per_class_figure(ctx: Context, names, y: np.ndarray, pred_ft: np.ndarray, pr
     fig, ax = plt.subplots(figsize=(6.9, 3.0))
     rows = np.arange(len(names))
     for i, (pred, name, colour) in enumerate(((pred_ft, "fine-tuned SqueezeNet", "C0"), (pred_sc, "from scratch", "C3"))):
-        acc = [np.mean(pred[y == c] == c) for c in rows]
+        acc = per_class_accuracy(confusion_matrix(y, pred, len(names)))
         ax.barh(rows + (0.2 if i else -0.2), acc, height=0.4, color=colour, label=name)
     ax.set_yticks(rows, [n.replace("_", " ") for n in names]), ax.invert_yaxis()
     ax.set_xlabel("test accuracy"), ax.set_xlim(0, 1)
@@ -229,7 +227,7 @@ def per_class_figure(ctx: Context, names, y: np.ndarray, pred_ft: np.ndarray, pr
 
 def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pred_sc) -> Figure:
     """Test images with both networks' predictions; the fine-tuned net's errors first, then random ones."""
-    rng, n = np.random.default_rng(ctx.seed), min(ctx.config.grid_images, len(y))
+    rng, n = ctx.rng("grid images"), min(ctx.config.grid_images, len(y))
     wrong = np.flatnonzero(pred_ft != y)[: n // 3]
     rest = rng.permutation(np.setdiff1d(np.arange(len(y)), wrong))[: n - len(wrong)]
     pick, cols = np.concatenate([wrong, np.sort(rest)]), 6
@@ -252,15 +250,12 @@ def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pr
 
 def per_class_table(names, y, pred_ft, pred_sc) -> list[dict]:
     """Test accuracy per class for both networks, and each one's most frequent wrong answer."""
-    rows = []
-    for c, name in enumerate(names):
-        row = {"name": name.replace("_", " ")}
-        for key, pred in (("finetune", pred_ft), ("scratch", pred_sc)):
-            p = pred[y == c]
-            wrong = np.bincount(p[p != c], minlength=len(names))
-            row[key] = float(np.mean(p == c))
-            row[key + "_confused_with"] = names[int(wrong.argmax())].replace("_", " ") if wrong.any() else ""
-        rows.append(row)
+    shown = [n.replace("_", " ") for n in names]
+    rows = [{"name": n} for n in shown]
+    for key, pred in (("finetune", pred_ft), ("scratch", pred_sc)):
+        cm = confusion_matrix(y, pred, len(names))
+        for row, acc, taken in zip(rows, per_class_accuracy(cm), taken_for(cm, shown)):
+            row[key], row[key + "_confused_with"] = acc, taken["name"] if taken["count"] else ""
     return rows
 
 
@@ -346,7 +341,7 @@ SECTION = Section(id="q6_2", title="Q6.2 Fine-tuning SqueezeNet 1.1 on Flowers-1
     Part("scratch", scratch, ScratchConfig, smoke={"per_class": 2, "load": 112, "size": 32, "width": 8, "epochs": 2},
          data=(FLOWERS,), torch=True),
     Part("sun", sun_pretrained, SunProbeConfig, smoke={"image_size": 112, "per_class": 2, "steps": 5},
-         data=(WEIGHTS, "data/sun"), torch=True),
+         data=(WEIGHTS, SUN_DIR), torch=True),
     Part("compare", compare, CompareConfig, reads=("finetune", "scratch")),
     Part("sun_vs_scratch", sun_vs_scratch, reads=("sun", "q6_1.sun_cnn", "q6_1.sun_bow")),
     Part("figures", draw, FiguresConfig, smoke={"grid_images": 8}, data=(FLOWERS,), reads=("finetune", "scratch")),

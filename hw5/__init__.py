@@ -1,5 +1,8 @@
 """The homework's science: the Q2 numpy network, training engines, metrics, data loaders, the OCR and the
 PyTorch models. Pure functions on arrays; nothing here knows about the report that uses it.
+
+Importing hw5 has one process-wide effect, on purpose: it sets OMP_WAIT_POLICY=PASSIVE unless already set.
+It must happen before anything loads torch's OpenMP runtime, so it cannot wait for a function call.
 """
 import os
 

@@ -17,6 +17,11 @@ from hw5.errors import DataError
 LETTERS = [chr(ord("A") + i) for i in range(26)] + [str(d) for d in range(10)]   # NIST36 class order
 
 
+def nist36_file(split: str) -> str:
+    """Where a NIST36 split lives under the data root: "data/nist36_<split>.mat" (train, valid or test)."""
+    return f"data/nist36_{split}.mat"
+
+
 def rows_to_images(rows):
     """(N, 1024) NIST36 rows -> (N, 32, 32) upright images (numpy arrays or torch tensors; a view if possible)."""
     return rows.reshape(-1, 32, 32).swapaxes(1, 2)
@@ -56,9 +61,9 @@ def load_nist36(root: Path, split: str, dtype=np.float32) -> tuple[np.ndarray, n
     Read once per process (several parts read the same split) and returned read-only: slice or copy it."""
     from scipy.io import loadmat          # scipy is slow to import; only the parts that need it pay
 
-    path = root / "data" / f"nist36_{split}.mat"
+    path = root / nist36_file(split)
     if not path.is_file():
-        raise DataError(f"missing {path}: copy the course's data/nist36_{split}.mat under the data root {root}")
+        raise DataError(f"missing {path}: copy the course's {nist36_file(split)} under the data root {root}")
     try:
         mat = loadmat(path)
         x, y = mat[f"{split}_data"], mat[f"{split}_labels"]
@@ -74,7 +79,9 @@ def load_nist36(root: Path, split: str, dtype=np.float32) -> tuple[np.ndarray, n
 
 
 def seeded_subset(n: int, limit: int, seed: int) -> np.ndarray:
-    """Sorted indices of a seeded random subset of `limit` of n items (all n when limit is 0 or >= n)."""
+    """Sorted indices of a seeded random subset of `limit` of n items (all n when limit is 0 or >= n): the one
+    way to take a smoke slice. Seeded by the run's seed alone, not a part's named stream, so that every part
+    slicing a split at a seed gets the same slice (the ensemble members and the part that scores them)."""
     if 0 < limit < n:
         return np.sort(np.random.default_rng(seed).permutation(n)[:limit])
     return np.arange(n)

@@ -64,21 +64,26 @@ def _read_list(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
-def _decode_square(path: Path, size: int) -> np.ndarray:
-    """One JPEG -> (size, size, 3) uint8: short side resized to `size`, then centre-cropped."""
+def _decode(path: Path, short_side: int) -> np.ndarray:
+    """The one JPEG decoder of the datasets: (H, W, 3) uint8 RGB, short side resized to `short_side`."""
     from PIL import Image                 # Pillow comes with matplotlib; decoding is its job, not skimage's
 
     try:
         with Image.open(path) as im:
             im = im.convert("RGB")
             w, h = im.size
-            scale = size / min(w, h)
-            nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-            im = im.resize((nw, nh), Image.BILINEAR, reducing_gap=2.0)
-            left, top = (nw - size) // 2, (nh - size) // 2
-            return np.asarray(im.crop((left, top, left + size, top + size)), dtype=np.uint8)
+            scale = short_side / min(w, h)
+            size = (max(short_side, round(w * scale)), max(short_side, round(h * scale)))
+            return np.asarray(im.resize(size, Image.BILINEAR, reducing_gap=2.0), dtype=np.uint8)
     except OSError as e:
-        raise DataError(f"cannot decode {path} ({e}); re-copy the SUN image") from e
+        raise DataError(f"cannot decode {path} ({e}); re-copy that image of the dataset") from e
+
+
+def _decode_square(path: Path, size: int) -> np.ndarray:
+    """One JPEG -> (size, size, 3) uint8: short side resized to `size`, then centre-cropped."""
+    im = _decode(path, size)
+    top, left = (im.shape[0] - size) // 2, (im.shape[1] - size) // 2
+    return im[top:top + size, left:left + size]
 
 
 def _sun_list(root: Path, split: str, per_class: int) -> tuple[Path, list[str], np.ndarray]:
@@ -142,18 +147,5 @@ def load_sun_whole(root: Path, split: str, short_side: int, per_class: int = 0) 
 
     Returns a list of (H_i, W_i, 3) float32 RGB arrays in [0, 1] (sizes differ) and the (N,) int64 labels.
     """
-    from PIL import Image
-
     folder, files, y = _sun_list(root, split, per_class)
-    images = []
-    for f in files:
-        try:
-            with Image.open(folder / f) as im:
-                im = im.convert("RGB")
-                scale = short_side / min(im.size)
-                im = im.resize((round(im.size[0] * scale), round(im.size[1] * scale)), Image.BILINEAR)
-                images.append(np.asarray(im, dtype=np.float32) / 255.0)
-        except OSError as e:
-            raise DataError(f"cannot decode {folder / f} ({e}); re-copy that image of the HW1 SUN subset") from e
-    return images, y
-
+    return [_decode(folder / f, short_side).astype(np.float32) / 255.0 for f in files], y

@@ -1,4 +1,5 @@
-"""Classification metrics shared by the questions: confusion matrices, the pairs confused most, per-class accuracy."""
+"""Classification metrics shared by the questions: confusion matrices, the pairs confused most, per-class
+accuracy and what each class is taken for."""
 from __future__ import annotations
 
 import numpy as np
@@ -25,9 +26,22 @@ def per_class_accuracy(cm: np.ndarray) -> list[float]:
     return (np.diag(cm) / np.maximum(cm.sum(1), 1)).tolist()
 
 
-def largest_confusion(cm: np.ndarray, names) -> dict:
-    """The single off-diagonal cell with the most images: {"true", "predicted", "count"} (first of equals)."""
+def errors_only(cm: np.ndarray) -> np.ndarray:
+    """A copy of the confusion matrix with -1 on the diagonal, so that argmax finds the largest error."""
     off = np.array(cm, copy=True)
     np.fill_diagonal(off, -1)
+    return off
+
+
+def largest_confusion(cm: np.ndarray, names) -> dict:
+    """The single off-diagonal cell with the most images: {"true", "predicted", "count"} (first of equals)."""
+    off = errors_only(cm)
     i, j = np.unravel_index(int(np.argmax(off)), off.shape)
     return {"true": names[i], "predicted": names[j], "count": int(off[i, j])}
+
+
+def taken_for(cm: np.ndarray, names) -> list[dict]:
+    """Per true class, the class its images are most often taken for: [{"name", "count"}] (first of equals;
+    count 0 when the class has no error)."""
+    off = errors_only(cm)
+    return [{"name": names[int(j)], "count": int(off[i, j])} for i, j in enumerate(off.argmax(1))]

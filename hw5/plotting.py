@@ -1,5 +1,9 @@
 """Matplotlib set-up shared by the sections: headless, one style, byte-identical PNGs.
 
+Importing this module changes matplotlib for the whole process, on purpose: the Agg backend, and the rcParams
+below (font sizes, grid, spines), which apply to every figure drawn afterwards. A drawing part gets the style
+by importing `plt` from here.
+
 Figures are drawn at the size they are printed (at most 6.9 in wide, the text width), so that every figure's
 text has the same size on the page: 9 pt.
 """

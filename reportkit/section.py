@@ -14,6 +14,7 @@ edit in a drawing part reruns that part alone.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -134,11 +135,36 @@ class Context:
         """Where to write an output file of this run."""
         return self.out_dir / name
 
+    def rng(self, name: str):
+        """A numpy Generator for one named random stream of this part ("init", "batch order", "member3").
+
+        Derived from the seed, the part id and the name (numpy's SeedSequence, the seed as entropy and stable
+        hashes of part and name as spawn key), never from offsets of the seed: streams of different names,
+        parts or seeds do not overlap, where seed + 1 of one run was seed + 0 of the next. Asking again for a
+        name gives a fresh generator in the same state."""
+        import numpy as np                        # only parts that draw random numbers pay for the import
+
+        return np.random.default_rng(self._seed_sequence(name))
+
+    def seed_for(self, name: str) -> int:
+        """An integer seed for a library that takes one (torch.manual_seed), derived as `rng` derives its stream."""
+        return int(self._seed_sequence(name).generate_state(1)[0])
+
+    def _seed_sequence(self, name: str):
+        import numpy as np
+
+        return np.random.SeedSequence(self.seed, spawn_key=(stable_hash(self.part), stable_hash(name)))
+
     def input(self, name: str) -> Upstream:
         """The output of a part named in Part.reads."""
         if name not in self.inputs:
             raise KeyError(f"{self.part} reads {sorted(self.inputs)}, not {name!r}: add it to Part.reads")
         return self.inputs[name]
+
+
+def stable_hash(text: str) -> int:
+    """A 64-bit number for a text, the same in every process (Python's hash() of a str is salted per process)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
 
 
 def check(what: str, measured: float, tolerance: float, passed: bool | None = None, **detail) -> dict:

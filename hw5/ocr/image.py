@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hw5.errors import DataError
+
 LUMA = (0.2125, 0.7154, 0.0721)   # skimage.color.rgb2gray's weights
 MAX_PIXELS = 40_000_000           # a 40 MP page decodes to ~160 MB of RGBA; larger is refused before decoding
 
@@ -31,16 +33,16 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 
 def check_image(path: str) -> tuple[int, int]:
-    """(width, height) of the image at path, read from its header alone; ValueError naming the file in one line
+    """(width, height) of the image at path, read from its header alone; DataError naming the file in one line
     if it is missing, a folder, not an image, or over MAX_PIXELS (a decompression bomb is never decoded)."""
     import warnings
 
     from PIL import Image, UnidentifiedImageError
 
     if Path(path).is_dir():
-        raise ValueError(f"{path}: is a directory; give image files")
+        raise DataError(f"{path}: is a directory; give image files")
     if not Path(path).is_file():
-        raise ValueError(f"{path}: no such file")
+        raise DataError(f"{path}: no such file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)     # our own limit is lower
@@ -49,16 +51,16 @@ def check_image(path: str) -> tuple[int, int]:
     except Image.DecompressionBombError:
         width, height = 1 << 16, 1 << 16                  # over Pillow's own limit: far over ours
     except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise ValueError(f"{path}: cannot read it as an image ({type(e).__name__})") from e
+        raise DataError(f"{path}: cannot read it as an image ({type(e).__name__})") from e
     if width * height > MAX_PIXELS:
-        raise ValueError(f"{path}: {width} x {height} pixels is over the {MAX_PIXELS // 10 ** 6} MP limit; "
+        raise DataError(f"{path}: {width} x {height} pixels is over the {MAX_PIXELS // 10 ** 6} MP limit; "
                          "scale the photo down")
     return width, height
 
 
 def read_image(path: str) -> np.ndarray:
     """The image at path as (M, N) grey, (M, N, 3) RGB or (M, N, 4) RGBA, upright as the camera's EXIF
-    orientation says; ValueError naming the file in one line if it is missing, not an image or too large."""
+    orientation says; DataError naming the file in one line if it is missing, not an image or too large."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     check_image(path)
@@ -70,4 +72,4 @@ def read_image(path: str) -> np.ndarray:
                 img = img.convert("RGBA" if has_alpha else "RGB")
             return np.asarray(img)
     except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise ValueError(f"{path}: cannot read it as an image ({type(e).__name__})") from e
+        raise DataError(f"{path}: cannot read it as an image ({type(e).__name__})") from e

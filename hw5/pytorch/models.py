@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from hw5.data import rows_to_images
+from hw5.errors import DataError
 
 N_NIST = 36
 
@@ -160,7 +161,7 @@ def load_nist36_cnn(path: Path, device: str = "cpu") -> Callable[[np.ndarray], n
     """
     blob = torch.load(path, map_location=device, weights_only=True)
     if blob.get("class") not in CHECKPOINT_CLASSES:
-        raise ValueError(f"{path}: expected a NistCNN or NistEnsemble checkpoint, found {blob.get('class')!r}")
+        raise DataError(f"{path}: expected a NistCNN or NistEnsemble checkpoint, found {blob.get('class')!r}")
     model = CHECKPOINT_CLASSES[blob["class"]](**blob["kwargs"]).to(device).eval()
     model.load_state_dict(blob["state_dict"])
 

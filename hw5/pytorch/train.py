@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from hw5.errors import ConfigError
+from hw5.history import History
 from hw5.runtime import progress
 
 
@@ -34,20 +34,6 @@ def seed_everything(seed: int) -> torch.Generator:
     """Seed torch (CPU and CUDA) and return a generator for shuffling."""
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-@dataclass
-class History:
-    """Per-epoch curves; `seconds` is the wall time at the end of each epoch."""
-
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
-    valid_loss: list[float] = field(default_factory=list)
-    valid_acc: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, list[float]]:
-        return {k: [float(v) for v in vs] for k, vs in self.__dict__.items()}
 
 
 @torch.no_grad()
@@ -112,20 +98,19 @@ def fit(model: torch.nn.Module, train: tuple[torch.Tensor, torch.Tensor], valid:
 
 
 def fit_best(model: torch.nn.Module, train, valid, *, epochs: int, show: bool, desc: str, **kw):
-    """`fit` one epoch at a time; returns the model with its best-validation-epoch weights and the history."""
-    hist, best, state, start = {}, (-1.0, 0.0), None, time.perf_counter()
+    """`fit` one epoch at a time; returns the model with its best-validation-epoch weights, and the history as a
+    dict with that epoch's best_epoch, best_valid_acc and best_train_acc."""
+    history, best, state, best_epoch, start = History(), (-1.0, 0.0), None, 0, time.perf_counter()
     for epoch in progress(range(epochs), show, desc):
-        h = fit(model, train, valid, epochs=1, **kw).as_dict()
-        h["seconds"] = [time.perf_counter() - start]
-        for k, v in h.items():
-            hist.setdefault(k, []).extend(v)
-        if (h["valid_acc"][0], -h["valid_loss"][0]) > best:     # ties on accuracy: the lower val loss
-            best, state, hist["best_epoch"] = (h["valid_acc"][0], -h["valid_loss"][0]), copy.deepcopy(
-                model.state_dict()), epoch + 1
+        h = fit(model, train, valid, epochs=1, **kw)
+        for curve in ("train_loss", "train_acc", "valid_loss", "valid_acc"):
+            getattr(history, curve).extend(getattr(h, curve))
+        history.seconds.append(time.perf_counter() - start)
+        if (h.valid_acc[0], -h.valid_loss[0]) > best:     # ties on accuracy: the lower val loss
+            best, state, best_epoch = (h.valid_acc[0], -h.valid_loss[0]), copy.deepcopy(model.state_dict()), epoch + 1
     model.load_state_dict(state)
-    hist["best_valid_acc"] = best[0]
-    hist["best_train_acc"] = hist["train_acc"][hist["best_epoch"] - 1]
-    return model, hist
+    return model, {**history.as_dict(), "best_epoch": best_epoch, "best_valid_acc": best[0],
+                   "best_train_acc": history.train_acc[best_epoch - 1]}
 
 
 def linear_probe(f_fit, y_fit, f_eval, y_eval, weight_decay: float, steps: int, device) -> tuple[float, np.ndarray]:

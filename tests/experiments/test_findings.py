@@ -149,7 +149,7 @@ def q5_findings(tail_drop=0.004, psnr=(16.40, 17.05, 16.90), train=(16.60, 17.60
                "improved_final_loss": 8.0, "params": {"autoencoder": 69728, "input_mean": 1024, "pca": 33792},
                "units": {"handout": {"dead": [1, 0, 2]}, "improved": {"dead": [0, 0, 0]}},
                "train_seconds": dict(zip(("handout", "improved", "pca"), seconds))}
-    up = Upstream(metrics, {"flat_fraction": 0.05, "epochs": 100, "hidden": 32}, Path("."), (), {})
+    up = Upstream(metrics, {"flat_fraction": 0.05, "handout": {"epochs": 100}, "hidden": 32}, Path("."), (), {})
     ctx = Context("q5.findings", FindingsConfig(), "full", 0, "cpu", None, Path("."), {"train": up})
     return findings(ctx).metrics["findings"]
 
@@ -170,10 +170,10 @@ def test_nist_findings_ratios_are_of_the_printed_times():
     from experiments.q6_1_torch import FindingsConfig, nist_findings
 
     history = {"valid_loss": [1.0, 0.5]}
-    fc = {"final_train": 0.80, "final_valid": 0.81, "train_seconds": 40.0, "parameters": 67940, "history": history,
+    fc = {"final_train_acc": 0.80, "final_valid_acc": 0.81, "train_seconds": 40.0, "parameters": 67940, "history": history,
           "reach_90": {"epoch": None}, "valid_errors": {"pairs": [["O", "0", 9], ["I", "1", 5], ["S", "5", 3], ["Z", "2", 1]]}}
-    cnn = {"member_seconds": 120.3, "train_seconds": 456.4, "parameters": 108916, "single_valid": 0.9251,
-           "final_valid": 0.936, "members": 5, "members_valid": [0.925, 0.93, 0.931, 0.92, 0.929],
+    cnn = {"member_seconds": 120.3, "train_seconds": 456.4, "parameters": 108916, "final_valid_acc": 0.9251,
+           "ensemble_valid_acc": 0.936, "members": 5, "members_valid": [0.925, 0.93, 0.931, 0.92, 0.929],
            "reach_90": {"epoch": 3}}
     f = nist_findings(fc, cnn, {"epochs": 40, "hidden": 64, "dropout": 0.0},
                       {"epochs": 12, "widths": [16, 32, 64], "dropout": 0.5}, 0.856, 0.771, FindingsConfig())
@@ -184,7 +184,7 @@ def test_nist_findings_ratios_are_of_the_printed_times():
     assert f["q3_plain_below_fc"] and f["only_cnn_reaches_90"] and f["ensemble_beats_best_member"]
     assert f["fc_worst_pairs"] == [["O", "0", 9], ["I", "1", 5], ["S", "5", 3]]
     assert f["cnn_call"] == "NistCNN(widths=(16, 32, 64), dropout=0.5)"
-    tie = nist_findings(fc, {**cnn, "final_valid": 0.9314}, {"epochs": 40, "hidden": 64, "dropout": 0.0},
+    tie = nist_findings(fc, {**cnn, "ensemble_valid_acc": 0.9314}, {"epochs": 40, "hidden": 64, "dropout": 0.0},
                         {"epochs": 12, "widths": [16, 32], "dropout": 0.5}, 0.81, None, FindingsConfig())
     assert not tie["ensemble_beats_best_member"]            # 93.1 % equals the best member's 93.1 %
     assert tie["fc_vs_q3"] == "equal" and not tie["q3_plain_below_fc"]
@@ -232,7 +232,7 @@ def test_cifar_and_sun_findings_name_ties_and_verdicts():
     names = [f"c{i}" for i in range(4)]
     cm = [[8, 2, 0, 0], [0, 8, 0, 2], [0, 0, 10, 0], [0, 0, 0, 10]]
     cf = {"names": names, "per_class": [0.8, 0.8, 1.0, 1.0], "taken_for": [{"name": "c1", "count": 2}] * 4,
-          "n_batch_files": 2, "n_train": 900, "n_valid": 100, "n_test": 40, "final_train": 0.70, "final_valid": 0.75,
+          "n_batch_files": 2, "n_train": 900, "n_valid": 100, "n_test": 40, "final_train_acc": 0.70, "final_valid_acc": 0.75,
           "history": {"valid_acc": [0.3, 0.75]}, "confusion": cm}
     f = cifar_findings(cf, {"widths": [16, 32]}, FindingsConfig())
     assert not f["all_batches"] and f["n_images"] == 1000 and f["test_per_class"] == 10
@@ -240,7 +240,7 @@ def test_cifar_and_sun_findings_name_ties_and_verdicts():
     assert f["lowest"]["names"] == ["c0", "c1"] and f["highest"]["names"] == ["c2", "c3"]
     assert f["largest_confusions"]["tie"] and len(f["class_rows"]) == 2
     sun = {"names": names, "per_class": [0.5, 0.8, 0.9, 1.0], "test_accuracy": 0.80, "n_fit": 170, "n_valid": 30,
-           "n_test": 40, "final_train": 0.95, "final_valid": 0.87, "confusion": cm}
+           "n_test": 40, "final_train_acc": 0.95, "final_valid_acc": 0.87, "confusion": cm}
     rows = [{"layers": 1, "lam": None, "valid_accuracy": 0.7}, {"layers": 2, "lam": None, "valid_accuracy": 0.7},
             {"layers": 2, "lam": 0.1, "valid_accuracy": 0.75}]
     bow = {"per_class": [0.5, 0.9, 0.9, 0.95], "test_accuracy": 0.80, "chosen": rows[2], "nearest_neighbour_best": 0.7,

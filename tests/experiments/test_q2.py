@@ -4,6 +4,12 @@ import pytest
 
 from experiments import q2_numpy_net as q2
 from hw5 import mlp
+from reportkit.section import Context
+
+
+def toy_rng():
+    """The generator run_toy draws its points and initialisation from (seed 0)."""
+    return Context("q2.toy", None, "smoke", 0, "cpu", None, None).rng("toy data")
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +21,7 @@ def toy(smoke):
 
 def test_saved_data_are_the_seeded_toy_points(toy):
     m, arrays, _ = toy
-    x, y = q2.toy_data(np.random.default_rng(0), 10)                # seed 0: the part's first draws
+    x, y = q2.toy_data(toy_rng(), 10)                               # seed 0: the part's first draws
     np.testing.assert_array_equal(arrays["x"], x)
     np.testing.assert_array_equal(arrays["y"], y)
     assert m["n_points"] == 40 and y.sum(0).tolist() == [10, 10, 10, 10]
@@ -24,9 +30,11 @@ def test_saved_data_are_the_seeded_toy_points(toy):
 
 def test_initialisation_and_the_starting_loss(toy):
     m, arrays, _ = toy
-    rng = np.random.default_rng(0)
+    rng = toy_rng()
     x, y = q2.toy_data(rng, 10)
     params = q2.init_params(25, rng)                                 # the part's next draws: Xavier init
+    for k in mlp.KEYS:
+        np.testing.assert_array_equal(arrays["initial_" + k], params[k])        # saved for the findings
     probs = mlp.predict(x, params)
     h = 1 / (1 + np.exp(-(x @ params["Wlayer1"] + params["blayer1"])))     # by hand, not through hw5.nn
     z = h @ params["Woutput"] + params["boutput"]

@@ -1,5 +1,5 @@
 """Q3 parts: the learning-rate study on NIST36 slices, the saved raw-input weights, the test pass, the figures;
-and the section's helpers (curve_summary, border_ratio, smoothness, load)."""
+and the section's helpers (reached_at, border_ratio, smoothness, load)."""
 import pickle
 from dataclasses import replace
 
@@ -9,6 +9,8 @@ import pytest
 from experiments import q3_nist_mlp as q3
 from hw5 import mlp
 from hw5.data import LETTERS, load_nist36, seeded_subset
+from hw5.history import History
+from reportkit.section import Context
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,7 @@ def test_learning_rate_study(train):
     assert set(finals) == set(grid) | {m["shown"][k]["lr"] for k in ("high", "low")}
     assert m["runs_trained"] == len(finals) + 1                         # and the ablation without augmentation
     assert [r["in_grid"] for r in m["sweep_runs"]] == [lr in grid for lr in sorted(finals)]
-    epochs = q3.SECTION.parts[0].make_config("smoke").epochs
+    epochs = q3.SECTION.parts[0].make_config("smoke").training.epochs
     for shown in m["shown"].values():
         assert len(shown["history"]["valid_acc"]) == epochs
     assert set(m["no_augment"]) == {"train_acc", "valid_acc"}
@@ -101,7 +103,8 @@ def test_slices_and_source(train, fixture_root):
 def test_initial_weights_are_the_training_draw(train):
     with np.load(train[1].path("analysis.npz")) as a:
         w_init = a["w_init"]
-    expected = mlp.init_training(64, np.random.default_rng(0))["Wlayer1"]
+    init_seed = Context("q3.train", None, "smoke", 0, "cpu", None, None).seed_for("init")       # seed 0's "init"
+    expected = mlp.init_training(64, np.random.default_rng(init_seed))["Wlayer1"]
     np.testing.assert_array_equal(w_init, expected)
     with np.load(train[1].path("q3_weights.npz")) as w:
         assert not np.allclose(w["Wlayer1"], w_init)                    # trained
@@ -136,30 +139,11 @@ def test_load_takes_seeded_slices(fixture_root):
     assert not np.array_equal(q3.load(fixture_root, cfg, seed=6)["train"][0], data["train"][0])
 
 
-def history(valid_acc, train_loss, diverged=None):
-    n = len(valid_acc)
-    return {"valid_acc": valid_acc, "train_acc": [None if v is None else v + 0.05 for v in valid_acc],
-            "train_loss": train_loss, "valid_loss": [None] * n, "diverged_epoch": diverged}
-
-
-def test_curve_summary_of_a_diverged_run():
-    hist = history([None] * 3, [None] * 3, diverged=1)
-    s = q3.curve_summary(hist, hist)
-    assert s["diverged"] and s["diverged_epoch"] == 1
-    assert s["final_valid_acc"] is None and s["best_reached_at"] is None and s["last_gain"] is None
-
-
-def test_curve_summary_counts_rises_gains_and_when_the_best_run_got_there():
-    hist = history([0.2, 0.4, 0.5, 0.45, 0.6], [3.0, 2.0, 2.2, 1.5, 1.6])
-    reference = history([0.3, 0.62, 0.7, 0.7, 0.7], [2.0] * 5)
-    s = q3.curve_summary(hist, reference)
-    assert not s["diverged"] and s["final_valid_acc"] == 0.6 and s["best_valid_acc"] == 0.6
-    assert s["final_train_acc"] == pytest.approx(0.65) and s["final_train_loss"] == 1.6
-    assert s["loss_rises"] == 2 and s["max_rise"] == pytest.approx(0.2)
-    assert s["last_n"] == 4 and s["last_gain"] == pytest.approx(0.4)          # 0.6 - 0.2 over the 4 epochs
-    assert s["best_reached_at"] == 2                                         # the reference's 0.62 >= 0.6
-    late = q3.curve_summary(hist, history([0.1] * 5, [2.0] * 5))
-    assert late["best_reached_at"] is None
+def test_reached_at_is_when_the_best_run_got_there():
+    reference = History(valid_acc=[0.3, 0.62, 0.7, 0.7, 0.7])
+    assert q3.reached_at(reference, 0.6) == 2                                 # the reference's 0.62 >= 0.6
+    assert q3.reached_at(History(valid_acc=[0.1] * 5), 0.6) is None
+    assert q3.reached_at(reference, None) is None                             # a diverged run has no final value
 
 
 def test_border_ratio_and_smoothness_of_weight_images(rng):

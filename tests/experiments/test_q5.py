@@ -1,11 +1,11 @@
 """Q5 parts: the two autoencoder trainings and PCA-32 on NIST36 slices, the saved weights and reconstructions,
-the figures; and the section's helpers (curve_summary, pick_images)."""
+the figures; and the section's helpers (pick_images)."""
 import numpy as np
 import pytest
 
 from experiments import q5_autoencoder as q5
 from hw5 import autoencoder as ae
-from hw5.data import LETTERS, load_nist36
+from hw5.data import LETTERS, load_nist36, seeded_subset
 
 SMOKE = q5.SECTION.parts[0].make_config("smoke")
 
@@ -19,7 +19,7 @@ def train(smoke):
 def data(fixture_root):
     x, _ = load_nist36(fixture_root, "train")
     xv, yv = load_nist36(fixture_root, "valid")
-    return x[:SMOKE.train_limit], xv[::SMOKE.valid_stride], yv[::SMOKE.valid_stride]
+    return x[seeded_subset(len(x), SMOKE.train_limit, 0)], xv[::SMOKE.valid_stride], yv[::SMOKE.valid_stride]
 
 
 def psnr(x, x_hat):
@@ -48,7 +48,7 @@ def test_saved_weights_reproduce_the_validation_psnr(train, data):
     assert m["psnr_valid_improved"] == pytest.approx(psnr(xv, ae.reconstruct(xv, improved)), abs=1e-4)
     for k in ae.KEYS:
         assert handout["m_" + k].shape == handout[k].shape and handout["m_" + k].any(), k   # trained momentum
-    epochs, batch = SMOKE.improved_epochs, SMOKE.improved_batch
+    epochs, batch = SMOKE.improved.epochs, SMOKE.improved.batch_size
     assert int(improved["adam_t"]) == epochs * -(-720 // batch)                            # one step per batch
     assert improved["adam_m"].size == m["params"]["autoencoder"]
 
@@ -65,12 +65,12 @@ def test_pca_baseline_recomputed_by_svd(train, data):
     assert m["psnr_pca32"] > m["psnr_valid"]                             # 3 epochs of the handout run: PCA wins
 
 
-def test_losses_and_curve_summary(train):
+def test_losses_and_their_summary(train):
     m = train[0].metrics
     losses = m["losses"]
-    assert len(losses) == SMOKE.epochs == 3 and losses[-1] < losses[0] and m["final_loss"] == losses[-1]
+    assert len(losses) == SMOKE.handout.epochs == 3 and losses[-1] < losses[0] and m["final_loss"] == losses[-1]
     assert m["final_loss_per_pixel"] == pytest.approx(losses[-1] / (720 * 1024))
-    assert m["rises"] == int(np.sum(np.diff(losses) > 0)) and m["first_epoch_loss"] == losses[0]
+    assert m["loss_rises"] == int(np.sum(np.diff(losses) > 0)) and m["first_epoch_loss"] == losses[0]
     assert max(c["measured"] for c in m["checks"].values()) < 1e-7 and all(c["passed"] for c in m["checks"].values())
     assert m["checks"]["gradient_sse"]["measured"] == m["gradcheck"]["sse"]["norm_rel_error"]
     assert set(m["gradcheck"]) == {"sse", "ce"}
@@ -86,7 +86,7 @@ def test_reconstructions_are_of_the_picked_validation_images(train, data):
     np.testing.assert_array_equal(r["images"], xv[idx])
     with np.load(up.path("q5_handout_weights.npz")) as w:
         np.testing.assert_allclose(r["handout"], ae.reconstruct(xv[idx], dict(w)), atol=1e-6)
-    assert len(r["improved_losses"]) == SMOKE.improved_epochs
+    assert len(r["improved_losses"]) == SMOKE.improved.epochs
 
 
 def test_figures_are_drawn_from_the_training_files_alone(train, run_part, check_figures):
@@ -97,16 +97,6 @@ def test_figures_are_drawn_from_the_training_files_alone(train, run_part, check_
 
 
 # ---------------------------------------------------------------- helpers
-def test_curve_summary_finds_where_the_curve_flattens():
-    losses = 1.0 + 99.0 * np.exp(-np.arange(100) / 5.0)               # falls 99, flat by about epoch 16
-    s = q5.curve_summary(losses, 0.05)
-    assert s["flat_epoch"] == 16                                      # exp(-t/5) <= 0.05 from t = 15
-    assert s["half_epoch"] == 5 and s["rises"] == 0 and s["tail_epochs"] == 20
-    assert 0 < s["tail_drop"] < 1e-4                                  # 99 e^-15.8 / 1 over the last 20
-    bumpy = q5.curve_summary([10.0, 6.0, 7.0, 2.0, 2.5, 1.0], 0.05)
-    assert bumpy["rises"] == 2 and bumpy["flat_epoch"] == 6 and bumpy["half_epoch"] == 4
-
-
 def test_pick_images_takes_the_first_two_of_each_class():
     labels = np.array([LETTERS.index(c) for c in "BAGAAGSM4MS44"])
     y = np.eye(36)[labels]

@@ -1,6 +1,4 @@
 """hw5.autoencoder: backprop vs finite differences, the handout's momentum step, both trainings, PCA, PSNR, unit stats."""
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -75,14 +73,13 @@ def test_improved_init_outputs_the_mean_image_for_the_mean_image(rng):
 
 
 def handout_cfg(**kw):
-    return SimpleNamespace(**{"batch_size": 5, "epochs": 6, "learning_rate": 3e-3, "momentum": 0.9,
-                              "lr_every": 2, "lr_decay": 0.9, **kw})
+    return ae.HandoutTraining(**{"batch_size": 5, "epochs": 6, "learning_rate": 3e-3, "lr_every": 2, **kw})
 
 
 def test_train_handout_lowers_the_loss(rng):
     x = rng.random((20, TINY[0]))
     params = ae.init_handout(TINY, rng, np.float64)
-    losses = ae.train_handout(x, params, handout_cfg(), np.random.default_rng(0))
+    losses = ae.train_handout(x, params, handout_cfg(), np.random.default_rng(0)).train_loss
     assert len(losses) == 6 and losses[-1] < losses[0]
     assert any(params["m_" + k].any() for k in ae.KEYS)
 
@@ -91,7 +88,7 @@ def test_train_handout_at_rate_zero_changes_nothing(rng):
     x = rng.random((20, TINY[0]))
     params = ae.init_handout(TINY, rng, np.float64)
     before = {k: params[k].copy() for k in ae.KEYS}
-    losses = ae.train_handout(x, params, handout_cfg(learning_rate=0.0, epochs=3), np.random.default_rng(0))
+    losses = ae.train_handout(x, params, handout_cfg(learning_rate=0.0, epochs=3), np.random.default_rng(0)).train_loss
     assert losses == [losses[0]] * 3
     for k in ae.KEYS:
         assert_allclose(params[k], before[k], atol=0)
@@ -100,9 +97,9 @@ def test_train_handout_at_rate_zero_changes_nothing(rng):
 def test_train_improved_runs_adam_on_a_flat_buffer(rng):
     x = rng.random((30, TINY[0])).astype(np.float32)
     params = ae.init_improved(TINY, x.mean(0), rng)
-    cfg = SimpleNamespace(improved_batch=8, improved_epochs=5, improved_warmup=1, improved_lr=1e-2,
-                          improved_loss="ce")
-    losses, state = ae.train_improved(x, params, cfg, np.random.default_rng(0))
+    cfg = ae.ImprovedTraining(batch_size=8, epochs=5, warmup=1, lr=1e-2, loss="ce")
+    history, state = ae.train_improved(x, params, cfg, np.random.default_rng(0))
+    losses = history.train_loss
     assert len(losses) == 5 and losses[-1] < losses[0]
     assert state["t"] == 5 * 4                                         # ceil(30 / 8) = 4 batches an epoch
     assert state["adam_m"].size == sum(params[k].size for k in ae.KEYS)

@@ -1,4 +1,5 @@
-"""hw5.metrics: confusion matrices, the pairs confused most, the largest confusion and per-class accuracy."""
+"""hw5.metrics: confusion matrices, the pairs confused most, the largest confusion, per-class accuracy and
+what each class is taken for."""
 import numpy as np
 import pytest
 
@@ -55,3 +56,10 @@ def test_confused_pairs_ties_keep_class_order():
 def test_confused_pairs_never_pair_a_class_with_itself():
     pairs = metrics.confused_pairs(np.diag([5, 5, 5]), 2, ["a", "b", "c"])
     assert all(a != b for a, b, _ in pairs)
+
+
+def test_taken_for_names_each_class_s_most_frequent_wrong_answer():
+    cm = np.array([[5, 2, 2], [0, 6, 1], [3, 0, 4]])
+    assert metrics.taken_for(cm, ["a", "b", "c"]) == [{"name": "b", "count": 2}, {"name": "c", "count": 1},
+                                                      {"name": "a", "count": 3}]
+    assert metrics.taken_for(np.eye(2, dtype=int), ["a", "b"])[0]["count"] == 0      # no error: count 0

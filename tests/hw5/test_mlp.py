@@ -1,5 +1,5 @@
 """hw5.mlp: the handout network's forward/backward, training in lockstep over rates, divergence, folded centring."""
-from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pytest
@@ -8,17 +8,8 @@ from hw5 import mlp, nn
 from hw5.data import load_nist36, seeded_subset
 
 
-@dataclass(frozen=True)
-class Cfg:
-    """What mlp.train_rates reads from a section's config (Q3's defaults, no warps, 3 epochs)."""
-    hidden: int = 64
-    epochs: int = 3
-    batch_size: int = 32
-    momentum: float = 0.9
-    max_shift: float = 0.0
-    max_rotate: float = 0.0
-    max_zoom: float = 0.0
-    blas_threads: int = 1
+SEEDS = mlp.Seeds(init=0, order=1, warps=2)
+Cfg = partial(mlp.TrainingConfig, epochs=3, max_shift=0.0, max_rotate=0.0, max_zoom=0.0)   # Q3's, no warps
 
 
 def blobs(rng, n=180, classes=36):
@@ -36,30 +27,30 @@ def test_training_on_tiny_slice_beats_chance(fixture_root):
         keep = seeded_subset(len(x), limit, 0)
         splits[split] = (x[keep], y[keep])
     cfg = Cfg(epochs=4, max_shift=2.0, max_rotate=10.0, max_zoom=0.1)
-    _, hist = mlp.train(splits, splits["train"][0].mean(axis=0), cfg, 0.1, seed=0)
-    assert hist["diverged_epoch"] is None
-    assert hist["train_loss"][-1] < hist["train_loss"][0] < np.log(36)       # below the uniform guess
-    assert hist["valid_acc"][-1] > 5 / 36                                     # chance is 1/36
+    _, hist = mlp.train(splits, splits["train"][0].mean(axis=0), cfg, 0.1, SEEDS)
+    assert hist.diverged_epoch is None
+    assert hist.train_loss[-1] < hist.train_loss[0] < np.log(36)       # below the uniform guess
+    assert hist.valid_acc[-1] > 5 / 36                                     # chance is 1/36
 
 
 def test_overflowing_learning_rate_is_detected_and_reported(rng):
     x, y = blobs(rng)
     data = {"train": (x, y), "valid": (x[:36], y[:36])}
     centre = x.mean(axis=0)
-    _, hist = mlp.train(data, centre, Cfg(), 1e38, seed=0)                    # raises no warning (they are errors)
-    assert hist["diverged_epoch"] == 1
-    assert hist["valid_acc"] == [None] * 3 and len(hist["train_loss"]) == 3
-    _, ok = mlp.train(data, centre, Cfg(), 0.1, seed=0)                       # same data, sane rate: no alarm
-    assert ok["diverged_epoch"] is None and ok["train_acc"][-1] > 10 / 36    # chance is 1/36
+    _, hist = mlp.train(data, centre, Cfg(), 1e38, SEEDS)                    # raises no warning (they are errors)
+    assert hist.diverged_epoch == 1
+    assert hist.valid_acc == [None] * 3 and len(hist.train_loss) == 3
+    _, ok = mlp.train(data, centre, Cfg(), 0.1, SEEDS)                       # same data, sane rate: no alarm
+    assert ok.diverged_epoch is None and ok.train_acc[-1] > 10 / 36    # chance is 1/36
 
 
 def test_rates_trained_in_lockstep_match_single_runs(rng):
     x, y = blobs(rng, n=72)
     data = {"train": (x, y), "valid": (x[:36], y[:36])}
     cfg = Cfg(epochs=2, max_shift=1.0, max_rotate=5.0, max_zoom=0.05)        # with augmentation
-    both = mlp.train_rates(data, x.mean(axis=0), cfg, [0.1, 0.03], seed=3)
+    both = mlp.train_rates(data, x.mean(axis=0), cfg, [0.1, 0.03], mlp.Seeds(3, 4, 5))
     for lr in (0.1, 0.03):
-        params, hist = mlp.train(data, x.mean(axis=0), cfg, lr, seed=3)
+        params, hist = mlp.train(data, x.mean(axis=0), cfg, lr, mlp.Seeds(3, 4, 5))
         assert hist == both[lr][1]
         np.testing.assert_array_equal(params["Wlayer1"], both[lr][0]["Wlayer1"])
     assert both[0.1][1] != both[0.03][1]
@@ -122,14 +113,14 @@ def test_sgd_step_is_heavy_ball_on_batch_mean_gradients(rng):
         np.testing.assert_allclose(params["m_" + k], reference["grad_" + k], rtol=1e-6)
 
 
-def test_evaluate_returns_mean_loss_and_accuracy():
+def test_loss_and_accuracy_returns_mean_loss_and_accuracy():
     params = {"Wlayer1": np.zeros((2, 1)), "blayer1": np.zeros(1),
               "Woutput": np.array([[0.0, 2 * np.log(3.0)]]), "boutput": np.zeros(2)}
     x, y = np.ones((2, 2)), np.eye(2)[[1, 0]]                  # both predicted class 1 with p = 0.75
-    loss, acc = mlp.evaluate(x, y, params)
+    loss, acc = mlp.loss_and_accuracy(x, y, params)
     assert loss == pytest.approx(-(np.log(0.75) + np.log(0.25)) / 2) and acc == 0.5
     params["Woutput"] = np.array([[0.0, np.inf]])                # the forward pass overflows
-    assert np.isnan(mlp.evaluate(x, y, params)[0])
+    assert np.isnan(mlp.loss_and_accuracy(x, y, params)[0])
 
 
 def test_classifier_computes_in_float64_from_saved_weights():

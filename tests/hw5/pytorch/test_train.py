@@ -7,7 +7,7 @@ import torch
 
 from hw5.errors import ConfigError
 from hw5.pytorch.models import ResNetSmall
-from hw5.pytorch.train import (History, count_parameters, evaluate, fit, fit_best, linear_probe, nesterov_sgd,
+from hw5.pytorch.train import (count_parameters, evaluate, fit, fit_best, linear_probe, nesterov_sgd,
                                pick_device, seed_everything)
 
 
@@ -54,13 +54,6 @@ def test_evaluate_by_hand():
     expected = (math.log(1 + math.exp(-2)) + math.log(1 + math.exp(-1)) + math.log(1 + math.exp(2))) / 3
     assert loss == pytest.approx(expected, rel=1e-6) and acc == pytest.approx(2 / 3)
     assert preds.tolist() == [0, 1, 1] and isinstance(preds, np.ndarray)
-
-
-def test_history_as_dict():
-    h = History(train_loss=[np.float32(0.5)], valid_acc=[1])
-    d = h.as_dict()
-    assert d == {"train_loss": [0.5], "train_acc": [], "valid_loss": [], "valid_acc": [1.0], "seconds": []}
-    assert type(d["valid_acc"][0]) is float
 
 
 def test_tiny_training_beats_chance():

@@ -96,7 +96,6 @@ class NumberingTreeprocessor(Treeprocessor):
                                  f"(known: {', '.join(sorted(numbers)) or 'none'})")
             kind = ref.split(":")[0]
             el.text = f"({numbers[ref]})" if kind == "eq" else f"{KIND_NAMES[kind]} {numbers[ref]}"
-        self.md.numbers = numbers
 
     @staticmethod
     def _label(el, kind, n):

@@ -22,6 +22,7 @@ from reportkit.errors import BuildError, ConfigError, DataError
 from reportkit.files import DigestMemo, sha256_bytes, write_atomic
 from reportkit.lock import output_lock
 from reportkit.section import Part, Section, Upstream
+from reportkit.sources import part_sources
 from reportkit.templating import Plain
 
 CACHE_FORMAT = 2          # bump when the meaning of a cached entry changes
@@ -343,7 +344,8 @@ def render(project: Project, planned: list[Planned], entries: dict[str, Entry], 
                          "note": "" if built else section_note(s, planned, status)})
         if any(s.part_id(p) in entries for p in s.parts):
             results[s.id] = section_results(s, planned, entries)
-    doc = document.DocumentInput(sections, results, figures, meta, project.root)
+    doc = document.DocumentInput(sections, results, figures, meta, project.root,
+                                 part_sources(planned, entries, project.root))
     outputs = document.build(doc, project.templates, build_dir, fig_dir, build_dir / "cache" / "math", pdf=opts.pdf,
                              warn=warn)
     write_atomic(build_dir / "results.json", json.dumps({"meta": meta, **results}, indent=1).encode())

@@ -180,7 +180,7 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
     # What the build made itself is Markup, so the page template's autoescaping leaves it alone.
     css = Markup((templates_dir / "style.css").read_text())
     screen_css = Markup((templates_dir / "screen.css").read_text() if (templates_dir / "screen.css").is_file() else "")
-    anchors = {h["name"]: h["id"] for h in toc}             # heading text -> its id, for links to sections
+    anchors = {unmark(h["name"]): h["id"] for h in toc}     # heading text -> its id, for links to sections
     page = functools.partial(templates.render, "base.html.j2", toc=_markup_names(toc), css=css,
                              screen_css=screen_css, anchors=anchors, sources=None, **context)
     html_path, pdf_path = build_dir / "report.html", build_dir / "report.pdf"
@@ -194,15 +194,16 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
         pdf_bytes, pages = cached_pdf(unmark(page(body=Markup(body), mode="print")), build_dir, fig_dir,
                                       math_cache.parent / "pdf" if math_cache else None, warn)
         write_atomic(pdf_path, pdf_bytes)
-        pages["headings"] = [{"id": h["id"], "name": h["name"]} for h in toc]      # the top-level headings
+        pages["headings"] = [{"id": h["id"], "name": unmark(h["name"])} for h in toc]      # the top-level headings
         write_atomic(build_dir / "pages.json", json.dumps(pages, indent=1).encode())
         outputs.update(pdf=pdf_path, pages=build_dir / "pages.json")
     return outputs
 
 
 def _markup_names(toc: list[dict]) -> list[dict]:
-    """The contents with each heading's name as Markup: Markdown already escaped it (`A &amp; B`)."""
-    return [{**h, "name": Markup(h["name"]), "children": _markup_names(h.get("children", []))} for h in toc]
+    """The contents with each heading's name as Markup: Markdown already escaped it (`A &amp; B`); a number in
+    a heading is traced where the heading is, not in the contents."""
+    return [{**h, "name": Markup(unmark(h["name"])), "children": _markup_names(h.get("children", []))} for h in toc]
 
 
 def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None,

@@ -28,7 +28,7 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 NUMBER_MARK = re.compile(f"{OPEN}({SHIFTED}+)([^{OPEN}{CLOSE}<>]*){CLOSE}")
 MATH_WRAPPER = re.compile(f'<(span|div) class="(math[^"]*)">{MATH_OPEN}({SHIFTED}+){MATH_CLOSE}')
 ANY_MARK = re.compile(f"[{OPEN}{MATH_OPEN}]{SHIFTED}*|[{CLOSE}{MATH_CLOSE}]")
-TAG = re.compile(r"<[^>]*>")
+MARKED_TAG = re.compile(f"<[^<>{OPEN}{MATH_OPEN}]*[{OPEN}{MATH_OPEN}][^<>]*>")      # a tag with a mark inside
 
 
 class Tracked:
@@ -125,7 +125,7 @@ def spans(page: str) -> str:
 
     page = MATH_WRAPPER.sub(lambda m: f'<{m[1]} class="{m[2]} metric" data-metric="{attribute(m[3])}" tabindex="0">',
                             page)
-    page = TAG.sub(lambda m: unmark(m.group()), page)
+    page = MARKED_TAG.sub(lambda m: unmark(m.group()), page)
     page = NUMBER_MARK.sub(lambda m: f'<span class="metric" data-metric="{attribute(m[1])}" tabindex="0">{m[2]}</span>',
                            page)
     return unmark(page)

@@ -196,7 +196,7 @@ def test_the_screen_page_is_traceable_and_the_print_page_as_before(tmp_path, mon
         "<body>{{ body }}{% if sources %}<script type='application/json' id='sources'>{{ sources }}</script>"
         "{% endif %}</body>")
     (templates / "style.css").write_text("")
-    (templates / "report.md.j2").write_text("# S\n\n{{ r.q.acc | pct }} of {{ r.q.n }} ($n = {{ r.q.n }}$).\n\n"
+    (templates / "report.md.j2").write_text("# S {{ r.q.n }}\n\n{{ r.q.acc | pct }} of {{ r.q.n }} ($n = {{ r.q.n }}$).\n\n"
                                             "{{ figure('one') }}\n")
     fig, ax = plt.subplots(figsize=(1, 1))
     fig.savefig(tmp_path / "one.png")
@@ -215,6 +215,8 @@ def test_the_screen_page_is_traceable_and_the_print_page_as_before(tmp_path, mon
            in screen
     assert '<figure class="fig" data-part="q.draw"' in screen and 'class="source-button" data-part="q.draw"' in screen
     assert '\\u003c/script\\u003e' in screen and "</script>" not in screen.split("id='sources'>")[1][:-len("</script></body>")]
+    assert '<h1 id="s-7">S <span class="metric" data-metric="q.n" tabindex="0">7</span><a class="anchor"' in screen
+    assert json.loads(out["pages"].read_text())["headings"] == [{"id": "s-7", "name": "S 7"}]
     printed = laid_out[0]
     assert "81.2\u00a0% of 7 (<span class=\"math\"><svg" in printed
     assert not re.search("data-metric|data-part|source|[\ue000-\ue003\ue100-\ue17f]", printed)

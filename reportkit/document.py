@@ -1,6 +1,10 @@
 """The renderer spine: templates -> Markdown -> HTML (math as SVG, numbered) -> report.html + report.pdf.
 
 It knows nothing about neural networks: it receives metrics, figure files and metadata as plain data.
+
+Traceable: in report.html every number printed from the results carries its metric path (`data-metric`, see
+reportkit.tracked) and every figure the part that drew it (`data-part`, with a "source" button); the page embeds
+where each part's results came from (reportkit.sources) for its source panel. The PDF gets none of it.
 """
 from __future__ import annotations
 
@@ -25,7 +29,9 @@ from reportkit.errors import BuildError
 from reportkit.listing import listing_helper
 from reportkit.mathsvg import MathRenderer
 from reportkit.mdext import ReportExtension
+from reportkit.sources import script_json
 from reportkit.templating import Templates
+from reportkit.tracked import spans, track, unmark
 
 LEFTOVER_MATH = re.compile(r"\$\$|\$<span class=\"math\">|\\begin\{|\\\(|\\\[")
 CODE = re.compile(r"<(code|pre)\b.*?</\1>", re.S)
@@ -42,6 +48,7 @@ class DocumentInput:
     figures: dict[str, tuple[Path, str]]        # label -> (file, caption Markdown)
     meta: dict[str, Any]
     root: Path | None = None                    # where `listing(path, *names)` reads source files
+    sources: dict | None = None                 # reportkit.sources.part_sources: the page's source panel
 
 
 def png_inches(file: Path) -> float | None:
@@ -135,6 +142,24 @@ def screen_body(body: str, fig_dir_name: str) -> str:
                   body)
 
 
+def traceable_figures(body: str, figure_parts: dict[str, str]) -> str:
+    """Each figure names the part that drew it (`data-part`) and gets a "source" button under its caption that
+    opens the page's source panel on that part."""
+    def one(figure: re.Match) -> str:
+        label = re.match(r'<figure class="fig"[^>]* id="fig-([^"]+)"', figure.group())
+        part = figure_parts.get(label.group(1)) if label else None
+        if part is None:
+            return figure.group()
+        part = html.escape(part, quote=True)
+        number = re.search(r'<span class="num">([^<]*?)\.?</span>', figure.group())
+        button = (f'\n<button type="button" class="source-button" data-part="{part}" aria-controls="source-panel" '
+                  f'aria-expanded="false">source<span class="visually-hidden"> of '
+                  f'{number.group(1) if number else "this figure"}</span></button>')
+        marked = figure.group().replace('<figure class="fig"', f'<figure class="fig" data-part="{part}"', 1)
+        return marked.replace("</figcaption>", "</figcaption>" + button, 1)
+    return FIGURE.sub(one, body)
+
+
 def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Path,
           math_cache: Path | None, pdf: bool = True, warn=print) -> dict[str, Path]:
     """Render the whole document: report.html for screens and, unless pdf is False, report.pdf with pages.json
@@ -144,7 +169,7 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
     if doc.root is not None:
         helpers["listing"] = listing_helper(doc.root)
     templates = Templates(templates_dir, helpers)
-    context = {"sections": doc.sections, "r": doc.results, "meta": doc.meta}
+    context = {"sections": doc.sections, "r": track(doc.results), "meta": doc.meta}
     text = templates.render("report.md.j2", **context)
     math = MathRenderer(math_cache)
     body, toc = markdown_to_html(text, math)
@@ -155,25 +180,30 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
     # What the build made itself is Markup, so the page template's autoescaping leaves it alone.
     css = Markup((templates_dir / "style.css").read_text())
     screen_css = Markup((templates_dir / "screen.css").read_text() if (templates_dir / "screen.css").is_file() else "")
-    anchors = {h["name"]: h["id"] for h in toc}             # heading text -> its id, for links to sections
+    anchors = {unmark(h["name"]): h["id"] for h in toc}     # heading text -> its id, for links to sections
     page = functools.partial(templates.render, "base.html.j2", toc=_markup_names(toc), css=css,
-                             screen_css=screen_css, anchors=anchors, **context)
+                             screen_css=screen_css, anchors=anchors, sources=None, **context)
     html_path, pdf_path = build_dir / "report.html", build_dir / "report.pdf"
-    write_atomic(html_path, page(body=Markup(screen_body(body, fig_rel)), mode="screen").encode())
+    screen = screen_body(body, fig_rel)
+    if doc.sources:
+        screen = traceable_figures(screen, doc.sources["figures"])
+    sources = Markup(script_json(doc.sources)) if doc.sources else None
+    write_atomic(html_path, spans(page(body=Markup(screen), mode="screen", sources=sources)).encode())
     outputs = {"html": html_path}
     if pdf:
-        pdf_bytes, pages = cached_pdf(page(body=Markup(body), mode="print"), build_dir, fig_dir,
+        pdf_bytes, pages = cached_pdf(unmark(page(body=Markup(body), mode="print")), build_dir, fig_dir,
                                       math_cache.parent / "pdf" if math_cache else None, warn)
         write_atomic(pdf_path, pdf_bytes)
-        pages["headings"] = [{"id": h["id"], "name": h["name"]} for h in toc]      # the top-level headings
+        pages["headings"] = [{"id": h["id"], "name": unmark(h["name"])} for h in toc]      # the top-level headings
         write_atomic(build_dir / "pages.json", json.dumps(pages, indent=1).encode())
         outputs.update(pdf=pdf_path, pages=build_dir / "pages.json")
     return outputs
 
 
 def _markup_names(toc: list[dict]) -> list[dict]:
-    """The contents with each heading's name as Markup: Markdown already escaped it (`A &amp; B`)."""
-    return [{**h, "name": Markup(h["name"]), "children": _markup_names(h.get("children", []))} for h in toc]
+    """The contents with each heading's name as Markup: Markdown already escaped it (`A &amp; B`); a number in
+    a heading is traced where the heading is, not in the contents."""
+    return [{**h, "name": Markup(unmark(h["name"])), "children": _markup_names(h.get("children", []))} for h in toc]
 
 
 def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None,

@@ -2,7 +2,8 @@
 
 - pymdownx.arithmatex (generic mode) protects `$...$` and `$$...$$` from Markdown; our treeprocessor turns
   its elements into SVG (stashed, so nothing touches it again). A display equation with `\\label{name}`
-  gets a number and the anchor `eq-name`.
+  gets a number and the anchor `eq-name`. Numbers from the results printed in a formula lose their marks
+  (reportkit.tracked) to the TeX; the formula's wrapper carries them instead.
 - Elements with `data-kind="fig|tab|eq"` (emitted by the template helpers) are numbered in document order;
   their `.caption` child starts with "Figure 3." etc.
 - `@fig:name`, `@tab:name`, `@eq:name` in the text become links "Figure 3", "Table 1", "(2)". An unknown
@@ -19,6 +20,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from reportkit.errors import BuildError
+from reportkit import tracked
 from reportkit.mathsvg import MathRenderer
 
 KIND_NAMES = {"fig": "Figure", "tab": "Table", "eq": "Equation"}
@@ -50,20 +52,21 @@ class MathTreeprocessor(Treeprocessor):
                 display = el.tag == "div"
                 tex = html.unescape(el.text or "")
                 tex = tex[2:-2] if tex[:2] in ("\\(", "\\[") else tex
-                parent[i] = self.display(tex, el.tail) if display else self.inline(tex, el.tail)
+                tex, metrics = tracked.take(tex)
+                parent[i] = (self.display if display else self.inline)(tex, el.tail, tracked.math_mark(metrics))
 
-    def inline(self, tex, tail):
+    def inline(self, tex, tail, marks=""):
         el = etree.Element("span", {"class": "math"})
-        el.text = self.md.htmlStash.store(self.renderer.render(tex, display=False))
+        el.text = marks + self.md.htmlStash.store(self.renderer.render(tex, display=False))
         el.tail = tail
         return el
 
-    def display(self, tex, tail):
+    def display(self, tex, tail, marks=""):
         label = LABEL.search(tex)
         tex = LABEL.sub("", tex)
         box = etree.Element("div", {"class": "equation"})
         math = etree.SubElement(box, "div", {"class": "math display"})
-        math.text = self.md.htmlStash.store(self.renderer.render(tex, display=True))
+        math.text = marks + self.md.htmlStash.store(self.renderer.render(tex, display=True))
         if label:
             box.set("id", f"eq-{label.group(1)}")
             box.set("data-kind", "eq")

@@ -15,6 +15,7 @@ from reportkit.plan import Plan
 from reportkit.project import Options, Project
 from reportkit.run import Outcomes
 from reportkit.section import Section
+from reportkit.sources import part_sources
 from reportkit.templating import Plain
 
 
@@ -42,7 +43,8 @@ def render(project: Project, plan: Plan, outcomes: Outcomes, opts: Options, warn
                          "note": "" if built else section_note(s, plan, outcomes, project.command)})
         if any(s.part_id(p) in entries for p in s.parts):
             results[s.id] = section_results(s, plan, entries)
-    doc = document.DocumentInput(sections, results, figures, meta, project.root)
+    doc = document.DocumentInput(sections, results, figures, meta, project.root,
+                                 part_sources(plan.parts, entries, project.root))
     outputs = document.build(doc, project.templates, build_dir, fig_dir, build_dir / "cache" / "math", pdf=opts.pdf,
                              warn=warn)
     write_atomic(build_dir / "results.json", json.dumps({"meta": meta, **results}, indent=1).encode())

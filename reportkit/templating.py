@@ -6,6 +6,9 @@ LaTeX free of `{{` and `{#` (Jinja would eat them) or put it inside `{% raw %}`.
 A value that comes from a user or a file (a name, a path, a pyproject field) is a `Plain` string and is printed
 as literal text wherever it lands: HTML templates (`*.html.j2`) escape every value for HTML; Markdown templates
 escape `Plain` values for Markdown, math and HTML at once, so `<script>`, `*`, `$` or `[x](y)` print as typed.
+
+A number from the results that a template prints keeps its mark (reportkit.tracked): the filters below mark their
+text with the metric they printed, so the page can show where each number came from.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from typing import Any
 import jinja2
 
 from reportkit.errors import BuildError
+from reportkit.tracked import mark, plain
 
 
 NBSP = "\u00a0"             # keeps a number and its unit on one line, in tables especially
@@ -47,26 +51,30 @@ def _finalize(eval_ctx, value: Any) -> Any:
 
 def pct(value: float, digits: int = 1) -> str:
     """0.8123 -> '81.2 %' (with a no-break space)."""
-    return f"{100 * value:.{digits}f}{NBSP}%"
+    return mark(value, f"{100 * value:.{digits}f}{NBSP}%")
 
 
 def unit(value: float, name: str, digits: int = 0) -> str:
     """unit(12.34, "s") -> '12 s' (with a no-break space); for seconds, dB, pixels."""
-    return f"{value:.{digits}f}{NBSP}{name}"
+    return mark(value, f"{value:.{digits}f}{NBSP}{name}")
 
 
 def fixed(value: float, digits: int = 1) -> str:
     """A number with `digits` decimals: 5.3 -> '5.3'; for differences already rounded as the text prints them."""
-    return f"{value:.{digits}f}"
+    return mark(value, f"{value:.{digits}f}")
 
 
 def num(value: float, digits: int = 3) -> str:
     """A float with `digits` significant figures, as TeX-free text ('1.23e-09' -> '1.23 × 10^-9' is `sci`)."""
-    return f"{value:.{digits}g}"
+    return mark(value, f"{value:.{digits}g}")
 
 
 def sci(value: float, digits: int = 2) -> str:
     """A number for math mode: 1.2e-9 -> '1.2 \\times 10^{-9}' (use inside $...$)."""
+    return mark(value, _sci(plain(value), digits))
+
+
+def _sci(value: float, digits: int) -> str:
     if value == 0 or not math.isfinite(value):
         return str(value)
     exponent = math.floor(math.log10(abs(value)))

@@ -13,7 +13,8 @@ def test_site_is_self_contained(smoke_build):
     site = smoke_build[0] / "build" / "site"
     page = (site / "index.html").read_text()
     assert not re.search(r'(src|href)="(https?:)?//', page), "a request would leave the page"
-    assert page.count("<script") == 1 and "EventSource" not in page       # the contents marker; no reload
+    assert page.count("<script>") == 1 and "EventSource" not in page     # the contents marker; no reload
+    assert page.count("<script") == 2 and '<script type="application/json" id="sources">' in page   # its data
     for ref in re.findall(r'(?:src|href)="((?:figures/)[^"]+|report\.pdf)"', page):
         assert (site / ref).is_file(), ref
     assert page.count('<svg class="math"') > 20 and 'class="anchor"' in page and 'class="zoom"' in page

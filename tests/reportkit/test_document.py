@@ -180,3 +180,43 @@ def test_pdf_is_tagged_with_alt_text_and_header_scopes(tmp_path):
     finally:
         document.PDF_OPTIONS = saved
     assert len(list(cache.glob("*.pdf"))) == 2                      # other options: another cache entry
+
+
+def test_the_screen_page_is_traceable_and_the_print_page_as_before(tmp_path, monkeypatch):
+    """report.html: numbers in data-metric spans (a formula's on its wrapper), figures with their part, a source
+    button and the sources as JSON. The page WeasyPrint lays out: none of it, not even an invisible mark."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "base.html.j2").write_text(
+        "<body>{{ body }}{% if sources %}<script type='application/json' id='sources'>{{ sources }}</script>"
+        "{% endif %}</body>")
+    (templates / "style.css").write_text("")
+    (templates / "report.md.j2").write_text("# S {{ r.q.n }}\n\n{{ r.q.acc | pct }} of {{ r.q.n }} ($n = {{ r.q.n }}$).\n\n"
+                                            "{{ figure('one') }}\n")
+    fig, ax = plt.subplots(figsize=(1, 1))
+    fig.savefig(tmp_path / "one.png")
+    plt.close(fig)
+    build, figs = tmp_path / "build", tmp_path / "figures"
+    build.mkdir()
+    figures = document.copy_figures({"one": (tmp_path / "one.png", "A caption.")}, figs)
+    laid_out = []
+    monkeypatch.setattr(document, "html_to_pdf", lambda page, base_url: (laid_out.append(page) or b"%PDF", {}))
+    sources = {"parts": {"q.draw": {"code": "</script>"}}, "owners": {"q.acc": "q.draw"}, "figures": {"one": "q.draw"}}
+    out = document.build(document.DocumentInput([], {"q": {"acc": 0.8123, "n": 7}}, figures, {}, sources=sources),
+                         templates, build, figs, None)
+    screen = out["html"].read_text()
+    assert '<span class="metric" data-metric="q.acc" tabindex="0">81.2\u00a0%</span> of <span class="metric" ' \
+           'data-metric="q.n" tabindex="0">7</span> (<span class="math metric" data-metric="q.n" tabindex="0"><svg' \
+           in screen
+    assert '<figure class="fig" data-part="q.draw"' in screen and 'class="source-button" data-part="q.draw"' in screen
+    assert '\\u003c/script\\u003e' in screen and "</script>" not in screen.split("id='sources'>")[1][:-len("</script></body>")]
+    assert '<h1 id="s-7">S <span class="metric" data-metric="q.n" tabindex="0">7</span><a class="anchor"' in screen
+    assert json.loads(out["pages"].read_text())["headings"] == [{"id": "s-7", "name": "S 7"}]
+    printed = laid_out[0]
+    assert "81.2\u00a0% of 7 (<span class=\"math\"><svg" in printed
+    assert not re.search("data-metric|data-part|source|[\ue000-\ue003\ue100-\ue17f]", printed)

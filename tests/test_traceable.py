@@ -65,8 +65,8 @@ def test_known_numbers_carry_their_paths(pages):
     results, page = pages["results"], pages["html"]
     accuracy = f"{100 * results['q3']['valid_accuracy']:.1f}\u00a0%"
     assert f'<span class="metric" data-metric="q3.valid_accuracy" tabindex="0">{accuracy}</span>' in page
-    epochs = results["q3"]["config"]["train"]["epochs"]
-    assert f'<span class="metric" data-metric="q3.config.train.epochs" tabindex="0">{epochs}</span>' in page
+    epochs = results["q3"]["config"]["train"]["training"]["epochs"]
+    assert f'<span class="metric" data-metric="q3.config.train.training.epochs" tabindex="0">{epochs}</span>' in page
     assert re.search(r'<td><span class="metric" data-metric="q3\.findings\.sweep_rows\[0\]\.lr"', page)  # a table
 
 

@@ -129,11 +129,13 @@ def describe(module: torch.nn.Module, shape: tuple[int, ...], share: float) -> s
 def torch_phase(name: str, build: Callable[[], torch.nn.Module], shape: tuple[int, ...], batch: int, *,
                 trained: int = 0, evaluated: int = 0, eval_batch: int = 1024, dtype=torch.float32,
                 raw: tuple[tuple[int, ...], torch.dtype] | None = None, augment=None, optimizer=None,
-                classes: int = 10, label_smoothing: float = 0.0, channels_last: bool = False) -> Phase:
+                classes: int = 10, label_smoothing: float = 0.0, channels_last: bool = False,
+                full_batch: bool = False) -> Phase:
     """A phase of a torch model whose input is (B, *shape) of `dtype`.
 
     raw/augment: the stored image shape and dtype, and the part's augmentation from a stored batch to the model's
     input (None: the stored batch is the input). optimizer: model -> torch.optim.Optimizer (None: frozen model).
+    full_batch: every step sees the same whole set (no gather), as the linear probe does.
     """
     def make() -> torch.nn.Module:
         model = build()
@@ -190,8 +192,10 @@ def torch_phase(name: str, build: Callable[[], torch.nn.Module], shape: tuple[in
         if augment is not None:
             xb = augment(stored[:batch], gen)
         step(), step(xb, yb)                            # warm-up: oneDNN picks its kernels, buffers settle
-        loop = best_seconds(lambda: [step() for _ in range(n)], 1, warmup=0) / n
-        return loop, best_seconds(lambda: [step(xb, yb) for _ in range(n)], 1, warmup=0) / n
+        model_only = best_seconds(lambda: [step(xb, yb) for _ in range(n)], 1, warmup=0) / n
+        if full_batch:
+            return model_only, model_only
+        return best_seconds(lambda: [step() for _ in range(n)], 1, warmup=0) / n, model_only
 
     def time_eval(n: int) -> float:
         model, x = make().eval(), sample(min(eval_batch, max(evaluated, 1)))
@@ -410,9 +414,11 @@ def sun_probe_phases(root: Path, cfg, seed: int) -> list[Phase]:
     y = sun_labels(root, "train", cfg.per_class)
     fit_idx, hold_idx = stratified_holdout(y, cfg.holdout, np.random.default_rng(seed))
     n_test, k = len(sun_labels(root, "test", cfg.per_class)), len(cfg.weight_decays)
-    probe = torch_phase("probe", lambda: torch.nn.Linear(512, int(y.max()) + 1), (512,), len(fit_idx),
-                        trained=cfg.steps * (k * len(fit_idx) + len(y)), evaluated=k * len(hold_idx) + n_test,
-                        classes=int(y.max()) + 1, optimizer=lambda m: torch.optim.Adam(m.parameters(), lr=1e-2))
+    trained = cfg.steps * (k * len(fit_idx) + len(y))           # (k + 1) fits of `steps` full-batch steps
+    probe = torch_phase("probe", lambda: torch.nn.Linear(512, int(y.max()) + 1), (512,),
+                        round(trained / (cfg.steps * (k + 1))), trained=trained, full_batch=True,
+                        evaluated=k * len(hold_idx) + n_test, classes=int(y.max()) + 1,
+                        optimizer=lambda m: torch.optim.Adam(m.parameters(), lr=1e-2))
     return [features_phase(cfg.image_size, len(y) + n_test), probe]
 
 

@@ -541,6 +541,7 @@ def row(run: PartRun, gemm: float) -> dict:
             "seconds_measured": m.get("seconds"), "gflops_measured": measured,
             "pct_gemm_measured": ratio(measured, gemm), "pct_layer_measured": ratio(measured, layer),
             "augment_share": ratio(m.get("augment_seconds"), m.get("seconds")), "layer_gflops": layer,
+            "measured_phases": m.get("phases"),
             "note": run.note, "phases": {p.name: {"trained": p.trained, "evaluated": p.evaluated, "batch": p.batch,
                                                   "train_gflop": p.train_flops / 1e9, "eval_gflop": p.eval_flops / 1e9,
                                                   "tflop": p.flops / 1e12, "layer": p.layer} for p in run.phases}}

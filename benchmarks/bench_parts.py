@@ -1,7 +1,7 @@
 """Parts against the machine's peak: the FLOPs, seconds and achieved GFLOP/s of every torch part and of the Q3/Q5
 numpy trainings, beside the fp32 GEMM peak and each part's dominant-layer peak, measured in the same run.
 
-    .venv/bin/python benchmarks/bench_parts.py [--cache DIR] [--measure N] [--data DIR] [--out FILE]
+    .venv/bin/python benchmarks/bench_parts.py [--cache DIR] [--measure N] [--data DIR] [--seed 0] [--out FILE]
 
 Each part is read from its SECTION with its full-profile config and split into phases (a model trained on one
 input shape, or run forward only). FLOPs per image come from torch.utils.flop_counter.FlopCounterMode on one
@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -92,11 +93,11 @@ class Phase:
         return self.trained * self.train_flops + self.evaluated * self.eval_flops + self.extra_flops
 
 
-def layer_flops(module: torch.nn.Module, x: torch.Tensor, out: torch.Tensor) -> float:
-    """FLOPs of one Conv2d/Linear call: 2 x multiply-adds."""
+def layer_flops(module: torch.nn.Module, out: torch.Tensor) -> float:
+    """FLOPs of one Conv2d/Linear call that gave `out`: 2 x multiply-adds."""
     if isinstance(module, torch.nn.Conv2d):
         kh, kw = module.kernel_size
-        return 2.0 * out.numel() * module.in_channels // module.groups * kh * kw
+        return 2.0 * out.numel() * module.in_channels / module.groups * kh * kw
     return 2.0 * out.numel() * module.in_features
 
 
@@ -104,7 +105,7 @@ def dominant_layer(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.nn.Mo
     """(module, input shape (B, ...), share of the forward FLOPs) of the conv/linear shape with the most FLOPs in
     one forward pass of x; layers of the same configuration and input shape count together."""
     calls = []
-    hooks = [m.register_forward_hook(lambda m, i, o: calls.append((m, tuple(i[0].shape), layer_flops(m, i[0], o))))
+    hooks = [m.register_forward_hook(lambda m, i, o: calls.append((m, tuple(i[0].shape), layer_flops(m, o))))
              for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     with torch.no_grad():
         model.eval()(x)
@@ -165,7 +166,7 @@ def torch_phase(name: str, build: Callable[[], torch.nn.Module], shape: tuple[in
             layer, x = layer.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
         with torch.no_grad():
             seconds = best_seconds(lambda: layer(x), reps)
-            flops = layer_flops(layer, x, layer(x))
+            flops = layer_flops(layer, layer(x))
         return flops / seconds / 1e9
 
     def time_step(n: int) -> tuple[float, float]:
@@ -573,10 +574,13 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "hw5data", help="data root")
     parser.add_argument("--seed", type=int, default=0, help="the build's seed (hold-out splits)")
     parser.add_argument("--measure", type=int, default=0, metavar="N", help="also time N steps of each phase")
-    parser.add_argument("--out", type=Path, default=Path("bench_parts.json"), help="JSON results")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_parts.json",
+                        help="JSON results (default: bench_parts.json in the temp folder)")
     args = parser.parse_args()
     if not (args.data / "data").is_dir():
-        sys.exit(f"--data {args.data}: no data/ folder there; pass the data root (../shared/hw5data)")
+        parser.error(f"--data {args.data}: no data/ folder there; pass the data root (../shared/hw5data)")
+    if not args.cache.is_dir():
+        print(f"--cache {args.cache}: no such folder; the seconds of the cache stay empty", file=sys.stderr)
     threads = torch_threads()
     load_start = os.getloadavg()
     gemm_start = gemm_peak()
@@ -600,6 +604,7 @@ def main() -> int:
               "load_average": {"start": load_start, "end": os.getloadavg()}, "measure_steps": args.measure,
               "cache": str(args.cache), "total": total, "parts": rows}
     args.out.write_text(json.dumps(result, indent=1))
+    print(f"JSON: {args.out}")
     return 0
 
 

@@ -83,7 +83,7 @@ def test_the_sources_name_every_part_and_own_every_metric(pages):
     assert sorted(sources["parts"]) == sorted(meta["parts"])
     train = sources["parts"]["q3.train"]
     assert train["function"] == "experiments.q3_nist_mlp.run_training" and train["code"].startswith("def run_training")
-    assert train["config"]["epochs"] == pages["results"]["q3"]["config"]["train"]["epochs"]
+    assert train["config"]["training"]["epochs"] == pages["results"]["q3"]["config"]["train"]["training"]["epochs"]
     assert re.fullmatch(r"[0-9a-f]{20}", train["key"]) and train["seconds"] >= 0 and train["created"].endswith("UTC")
     for path in re.findall(r'data-metric="([^"]+)"', pages["html"]):
         for one in unescape(path).split(" "):

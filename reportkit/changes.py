@@ -114,10 +114,10 @@ MISSING = _Missing()
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal, counting two NaNs as equal (a NaN metric that stays NaN did not change)."""
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    return type(a) is type(b) and a == b or (is_number(a) and is_number(b) and a == b)
+    """Equal (1 and 1.0 alike, True and 1 not), counting two NaNs as equal: a NaN that stays NaN did not change."""
+    if is_number(a) and is_number(b):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return type(a) is type(b) and a == b
 
 
 def is_number(v: Any) -> bool:
@@ -281,16 +281,12 @@ def pages(build_dir: Path) -> tuple[str, str, list[str]]:
             page(found, figures, "figures", "figures/previous"), shown)
 
 
-def write_page(build_dir: Path) -> Path:
-    """build/changes.html, linked from report.html."""
-    write_atomic(build_dir / "changes.html", pages(build_dir)[0].encode())
-    return build_dir / "changes.html"
-
-
-def site_files(build_dir: Path) -> dict[str, bytes]:
-    """changes.html and the previous versions of its changed figures, laid out for a published site."""
-    _, text, shown = pages(build_dir)
+def write_pages(build_dir: Path) -> dict[str, bytes]:
+    """Write build/changes.html (linked from report.html); return the files a published site gets: its own
+    changes.html and the previous versions of the changed figures, as figures/previous/<file>."""
+    beside_report, in_site, shown = pages(build_dir)
+    write_atomic(build_dir / "changes.html", beside_report.encode())
     previous = build_dir / PREVIOUS / "figures"
-    return {"changes.html": text.encode(),
+    return {"changes.html": in_site.encode(),
             **{f"figures/previous/{name}": (previous / name).read_bytes() for name in shown
                if (previous / name).is_file()}}

@@ -34,8 +34,8 @@ def what_changed(build_dir: Path, command: str) -> str:
     """One line after a build that ran something: what its numbers and figures changed."""
     try:
         found = changes.between_builds(build_dir)
-    except ConfigError:                      # the first build: nothing to compare with
-        return "first build here: nothing to compare with"
+    except ConfigError as e:                 # the first build, or a previous one that is damaged
+        return f"nothing to compare this build with ({e})"
     return found.summary() + (f" (details: {command} diff)" if found.count else "")
 
 

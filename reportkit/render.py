@@ -49,12 +49,13 @@ def render(project: Project, plan: Plan, outcomes: Outcomes, opts: Options, warn
                              warn=warn)
     write_atomic(build_dir / "results.json", json.dumps({"meta": meta, **results}, indent=1).encode())
     outputs["results"] = build_dir / "results.json"
-    outputs["changes"] = changes.write_page(build_dir)
+    site_changes = changes.write_pages(build_dir)
+    outputs["changes"] = build_dir / "changes.html"
     if opts.publish is not None:
         try:
             own = opts.publish.resolve().is_relative_to(build_dir.resolve())     # build/site, build/serve
             outputs["site"] = document.publish(outputs["html"], fig_dir, opts.publish, own_folder=own,
-                                               extra=changes.site_files(build_dir))
+                                               extra=site_changes)
         except OSError as e:
             raise BuildError(f"cannot publish to {opts.publish} ({e.strerror}); pick a writable DIR") from e
     return outputs

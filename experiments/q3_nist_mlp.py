@@ -21,6 +21,7 @@ from hw5 import mlp
 from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
 from hw5.history import History, summarise
 from hw5.metrics import confused_pairs, confusion_matrix, per_class_accuracy
+from hw5.parallel import map_jobs, workers_for
 from hw5.plotting import LogNorm, epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section
@@ -154,7 +155,11 @@ def final_valid(run) -> float:
 def learning_rate_study(data, centre, cfg, seeds: mlp.Seeds, show):
     """Sweep the grid (same init and batch order for all), pick the best rate on validation, and add the
     runs at 10x and 0.1x it if the grid lacks them. Returns (runs {lr: (params, history)}, best, shown)."""
-    runs = mlp.train_rates(data, centre, cfg.training, cfg.learning_rates, seeds, show)
+    n = workers_for(len(cfg.learning_rates))          # each group in lockstep in its own process (hw5.parallel)
+    groups = [cfg.learning_rates[i::n] for i in range(n)]
+    trained = {lr: run for group in map_jobs(mlp.train_rates, [(data, centre, cfg.training, g, seeds, show)
+                                                               for g in groups]) for lr, run in group.items()}
+    runs = {lr: trained[lr] for lr in cfg.learning_rates}                  # in grid order: ties go to the first
     best = max(runs, key=lambda lr: final_valid(runs[lr]))
     shown_rates = {name: next((g for g in runs if np.isclose(g, best * factor)), best * factor)
                    for name, factor in (("best", 1.0), ("high", 10.0), ("low", 0.1))}

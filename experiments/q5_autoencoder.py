@@ -15,6 +15,7 @@ from hw5 import autoencoder as ae
 from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
 from hw5.history import loss_curve
 from hw5.plotting import epoch_axis, plt, save
+from hw5.parallel import map_jobs
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section, check
 
@@ -106,15 +107,17 @@ def fit_models(x, cfg, rng, show=False):
     handout = ae.init_handout(dims, rng("handout init"))
     improved = ae.init_improved(dims, x.mean(axis=0), rng("improved init"))
     info = {"seconds": {}, "units_at_init": {"handout": ae.unit_stats(x, handout), "improved": ae.unit_stats(x, improved)}}
+    jobs = [("handout", x, handout, cfg.handout, rng("handout batches"), show),
+            ("improved", x, improved, cfg.improved, rng("improved order"), show)]
+    trained = dict(zip(("handout", "improved"), map_jobs(ae.train_job, jobs)))      # side by side (hw5.parallel)
+    models = {name: params for name, (params, _, _, _) in trained.items()}
+    curves = {name: history.train_loss for name, (_, history, _, _) in trained.items()}
+    info["seconds"].update({name: seconds for name, (_, _, _, seconds) in trained.items()})
+    info["adam"] = trained["improved"][2]
     start = time.perf_counter()
-    curves = {"handout": ae.train_handout(x, handout, cfg.handout, rng("handout batches"), show).train_loss}
-    info["seconds"]["handout"], start = time.perf_counter() - start, time.perf_counter()
-    improved_history, info["adam"] = ae.train_improved(x, improved, cfg.improved, rng("improved order"), show)
-    curves["improved"] = improved_history.train_loss
-    info["seconds"]["improved"], start = time.perf_counter() - start, time.perf_counter()
     pca = ae.pca_fit(x, cfg.components)
     info["seconds"]["pca"] = time.perf_counter() - start
-    return {"handout": handout, "improved": improved, "pca": pca}, curves, info
+    return {**models, "pca": pca}, curves, info
 
 
 def save_weights(ctx, models, adam) -> dict[str, str]:

@@ -27,7 +27,8 @@ from hw5.pytorch.models import NistCNN, NistEnsemble, NistFC, Normalise, ResNetS
 from hw5.pytorch.schedules import one_cycle
 from hw5.pytorch.train import count_parameters, evaluate, fit, nesterov_sgd, pick_device, seed_everything
 from hw5.pytorch.transforms import random_affine, random_crop, random_flip, random_resized_crop, resize, to_nchw
-from hw5.runtime import progress, torch_threads
+from hw5.parallel import map_jobs
+from hw5.runtime import blas_threads, torch_threads
 from reportkit.section import Context, Figure, Part, Result, Section
 
 SQRT2 = 2 ** 0.5
@@ -293,10 +294,11 @@ def train_sun_cnn(ctx: Context) -> Result:
                            "largest_confusion": largest_confusion(cm, names)}})
 
 
-def bow_wordmaps(ctx: Context, images: list, dictionary: np.ndarray, desc: str) -> list[np.ndarray]:
-    scales = ctx.config.scales
-    return [bow_spm.get_visual_words(bow_spm.extract_filter_responses(im, scales), dictionary)
-            for im in progress(images, ctx.progress, desc)]
+def bow_wordmaps(images: list, cfg, dictionary: np.ndarray, known: dict[int, np.ndarray]) -> list[np.ndarray]:
+    """Every image's word map, side by side in worker processes (hw5.parallel); known: maps already computed."""
+    todo = [i for i in range(len(images)) if i not in known]
+    done = dict(zip(todo, map_jobs(bow_spm.wordmap, [(images[i], cfg.scales, dictionary) for i in todo])))
+    return [known[i] if i in known else done[i] for i in range(len(images))]
 
 
 def sun_bow(ctx: Context) -> Result:
@@ -306,11 +308,13 @@ def sun_bow(ctx: Context) -> Result:
     images, y = load_sun_whole(ctx.data_root, "train", cfg.short_side, per_class)
     test_images, y_te = load_sun_whole(ctx.data_root, "test", cfg.short_side, per_class)
     sample = rng.choice(fit_idx, min(cfg.dict_images, len(fit_idx)), replace=False)
-    responses = [bow_spm.extract_filter_responses(images[i], cfg.scales) for i in sample]
+    responses = map_jobs(bow_spm.extract_filter_responses, [(images[i], cfg.scales) for i in sample])
     dictionary = bow_spm.compute_dictionary(responses, cfg.k, cfg.alpha, rng)
+    with blas_threads(1):                 # as bow_spm.wordmap computes the others: the same words on any machine
+        known = {int(i): bow_spm.get_visual_words(r, dictionary) for i, r in zip(sample, responses)}
     del responses
-    maps = bow_wordmaps(ctx, images, dictionary, "BoW train")
-    maps_te = bow_wordmaps(ctx, test_images, dictionary, "BoW test")
+    maps = bow_wordmaps(images, cfg, dictionary, known)
+    maps_te = bow_wordmaps(test_images, cfg, dictionary, {})
     rows = bow_spm.validation_grid([maps[i] for i in fit_idx], y[fit_idx], [maps[i] for i in hold_idx], y[hold_idx],
                                    cfg.k, cfg.layers, cfg.lambdas)
     best = max(rows, key=lambda r: r["valid_accuracy"])          # first of equals: NN, then shallower, smaller lam

@@ -4,6 +4,7 @@ baseline with a code of the same length. Images are rows x (N, 1024) with pixels
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +12,7 @@ from skimage.metrics import peak_signal_noise_ratio
 
 from hw5 import nn, optim
 from hw5.history import History
-from hw5.runtime import progress
+from hw5.runtime import blas_threads, progress
 
 NAMES = ("layer1", "hidden", "hidden2", "output")      # run_q5's layer names
 KEYS = tuple(p + n for n in NAMES for p in "Wb")       # the trained parameters, in update order
@@ -149,6 +150,18 @@ def train_improved(x, params, cfg: ImprovedTraining, rng, show=False):
             optim.adam_step(w, g, state, optim.cosine(cfg.lr, state["t"], total_steps, warm_steps))
         losses.append(total)
     return History(train_loss=losses), state
+
+
+def train_job(kind: str, x, params, cfg, rng, show=False):
+    """One of Q5's two trainings as a job for hw5.parallel ("handout" or "improved"), on one BLAS thread as
+    the report's process runs it: (the trained params, History, Adam's state or None, seconds)."""
+    with blas_threads(1):
+        start = time.perf_counter()
+        if kind == "handout":
+            history, adam = train_handout(x, params, cfg, rng, show), None
+        else:
+            history, adam = train_improved(x, params, cfg, rng, show)
+        return params, history, adam, time.perf_counter() - start
 
 
 def pca_fit(x, k):

@@ -13,6 +13,8 @@ from scipy import ndimage
 from scipy.cluster.vq import kmeans2
 from skimage.color import rgb2lab
 
+from hw5.runtime import blas_threads
+
 FILTERS_PER_SCALE = 4          # Gaussian, Laplacian of Gaussian, d/dx and d/dy of Gaussian
 
 
@@ -51,6 +53,12 @@ def get_visual_words(response: np.ndarray, dictionary: np.ndarray) -> np.ndarray
     flat = response.reshape(-1, response.shape[-1])                  # (P, F)
     d2 = (dictionary ** 2).sum(1)[None, :] - 2.0 * flat @ dictionary.T   # (P, K), ||x||^2 dropped: same argmin
     return d2.argmin(1).reshape(response.shape[:2])
+
+
+def wordmap(img: np.ndarray, scales: tuple[float, ...], dictionary: np.ndarray) -> np.ndarray:
+    """An image's visual words (H, W), computed on one BLAS thread wherever it runs: a job for hw5.parallel."""
+    with blas_threads(1):
+        return get_visual_words(extract_filter_responses(img, scales), dictionary)
 
 
 def spm_layer_weights(layers: int) -> np.ndarray:

@@ -28,11 +28,14 @@ def metrics_only(value):
     return value
 
 
-CLUSTER_TARGETS = ("q2", "q6_1.nist_fc", "q6_1.cifar")      # numpy parts, a torch part with its BatchNorm convs
+# numpy parts (Q3's and Q5's trainings side by side in processes of their own here, one after the other in a
+# daemonic Dask worker), a torch part with its BatchNorm convs
+CLUSTER_TARGETS = ("q2", "q3.train", "q5.train", "q6_1.nist_fc", "q6_1.cifar")
 
 
 def test_a_local_cluster_gives_the_same_metrics_as_one_process(smoke_build, fixture_root, tmp_path):
-    """A numpy section and two torch parts on two workers (a whole smoke build there costs a minute more)."""
+    """A numpy section, two numpy trainings and two torch parts on two workers (a whole smoke build there costs a
+    minute more)."""
     targets = [arg for t in CLUSTER_TARGETS for arg in ("--section", t)]
     code, stdout = run_main([*targets, "--profile", "smoke", "--jobs", "2", "--no-pdf", "--data", str(fixture_root),
                              "--out", str(tmp_path)])
@@ -40,7 +43,7 @@ def test_a_local_cluster_gives_the_same_metrics_as_one_process(smoke_build, fixt
     assert "dask: 2 worker(s)" in stdout and re.search(r"^q6_1\.cifar\s+ran .* on \S+", stdout, re.M)
     ran_here = metrics_only(json.loads((smoke_build[0] / "build" / "results.json").read_text()))
     ran_there = metrics_only(json.loads((tmp_path / "build" / "results.json").read_text()))
-    assert sorted(ran_there) == ["q2", "q6_1"] and "cifar" in ran_there["q6_1"] and "fc" in ran_there["q6_1"]
+    assert sorted(ran_there) == ["q2", "q3", "q5", "q6_1"] and "cifar" in ran_there["q6_1"] and "fc" in ran_there["q6_1"]
     for section, values in ran_there.items():
         here = ran_here[section]
         assert {k: v for k, v in values.items() if k != "config"} == {k: here[k] for k in values if k != "config"}

@@ -1,0 +1,44 @@
+"""Independent single-threaded numpy jobs side by side in worker processes, when the machine has a core to spare.
+
+Q3's learning rates, Q5's two trainings and the bag of words' filter bank run numpy on one BLAS thread
+(`hw5.runtime.blas_threads`: their matmuls are too small for more), so in the report's process they leave the
+second core of a 2-core machine idle. Each job is a pure function of its arguments, with its own seeded
+generators among them, so the results are the same, bit for bit, whether the jobs run here one after another
+or in workers, and whatever the number of workers.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, TypeVar
+
+T = TypeVar("T")
+
+
+def workers_for(jobs: int) -> int:
+    """How many processes map_jobs runs `jobs` jobs in: the cores this process may use (its affinity mask,
+    which containers and `taskset` narrow), at most one per job; 1 inside a daemonic process (a Dask or
+    multiprocessing worker), which may not start children."""
+    if multiprocessing.current_process().daemon:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(jobs, cores))
+
+
+def map_jobs(fn: Callable[..., T], jobs: Iterable[tuple]) -> list[T]:
+    """[fn(*job) for job in jobs], in order, in workers_for(len(jobs)) fresh processes (or here, when that is 1).
+
+    fn must be a module-level function and the jobs picklable."""
+    jobs = list(jobs)
+    n = workers_for(len(jobs))
+    if n == 1:
+        return [fn(*job) for job in jobs]
+    # spawn, not fork: the report's process may hold torch's OpenMP threads, which a forked child can deadlock on
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_call, [(fn, job) for job in jobs], chunksize=max(1, len(jobs) // (4 * n))))
+
+
+def _call(fn_and_job: tuple) -> object:
+    fn, job = fn_and_job
+    return fn(*job)

@@ -29,11 +29,12 @@ def random_crop(x: torch.Tensor, pad: int, generator: torch.Generator, fill: flo
     mode = "reflect" if fill is None else "constant"
     padded = torch.nn.functional.pad(x, (pad, pad, pad, pad), mode=mode, **({} if fill is None else {"value": fill}))
     dy, dx = (torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(x.device) for _ in range(2))
-    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]     # (N, 1, H, 1)
-    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]     # (N, 1, 1, W)
-    batch = torch.arange(n, device=x.device)[:, None, None, None]
-    chan = torch.arange(c, device=x.device)[None, :, None, None]
-    return padded[batch, chan, rows, cols]
+    # one gather of flat pixel indices, (N, C, H*W) into the padded images: a few times faster on a CPU than
+    # advanced indexing with four index tensors, and the same pixels
+    wide = w + 2 * pad
+    window = (torch.arange(h, device=x.device)[:, None] * wide + torch.arange(w, device=x.device)).reshape(1, -1)
+    index = (window + (dy * wide + dx)[:, None])[:, None, :].expand(n, c, h * w)
+    return padded.reshape(n, c, -1).gather(2, index).reshape(n, c, h, w)
 
 
 def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

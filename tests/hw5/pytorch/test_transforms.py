@@ -46,6 +46,20 @@ def test_random_crop_is_a_window_of_the_padded_image():
     assert torch.equal(random_crop(x, 0, gen()), x)
 
 
+@pytest.mark.parametrize("shape, pad, fill", [((5, 3, 7, 9), 2, None), ((4, 1, 8, 8), 1, 1.0), ((3, 2, 5, 6), 3, -2.0)])
+def test_random_crop_takes_the_window_at_the_generators_offsets(shape, pad, fill):
+    """Image i is the window at (dy[i], dx[i]) of its padded image, dy then dx drawn from the generator, every
+    channel alike: the same pixels the cached builds trained on (the gather is only a faster way to take them)."""
+    x = torch.rand(*shape, generator=gen(2)) * 255
+    n, _, h, w = shape
+    out = random_crop(x, pad, gen(5), fill)
+    padded = torch.nn.functional.pad(x, (pad,) * 4, **({"mode": "reflect"} if fill is None else {"value": fill}))
+    g = gen(5)
+    dy, dx = torch.randint(0, 2 * pad + 1, (n,), generator=g), torch.randint(0, 2 * pad + 1, (n,), generator=g)
+    expected = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+    assert torch.equal(out, expected)
+
+
 def test_random_flip_mirrors_some_images_and_keeps_the_others():
     x = torch.arange(40 * 4, dtype=torch.float32).view(40, 1, 1, 4)
     out = random_flip(x, gen(0))

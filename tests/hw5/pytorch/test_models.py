@@ -1,10 +1,11 @@
-"""hw5.pytorch.models: output shapes, NIST36 rows made upright, Normalise, the residual skip, saved NIST36 CNNs."""
+"""hw5.pytorch.models: output shapes, NIST36 rows made upright, Normalise, the residual skip, saved NIST36 CNNs,
+the mirror average."""
 import numpy as np
 import pytest
 import torch
 
-from hw5.pytorch.models import (NistCNN, NistEnsemble, NistFC, Normalise, Residual, ResNetSmall, ToFloat,
-                                load_nist36_cnn, nist_rows_to_images, save_nist36_cnn, scratch_net)
+from hw5.pytorch.models import (MirrorAverage, NistCNN, NistEnsemble, NistFC, Normalise, Residual, ResNetSmall,
+                                ToFloat, load_nist36_cnn, nist_rows_to_images, save_nist36_cnn, scratch_net)
 
 
 @pytest.mark.parametrize("model, shape, classes", [
@@ -102,3 +103,17 @@ def test_ensemble_averages_member_probabilities_and_reloads(tmp_path):
     torch.save({"class": "Other"}, tmp_path / "other.pt")
     with pytest.raises(ValueError, match="NistCNN or NistEnsemble"):
         load_nist36_cnn(tmp_path / "other.pt")
+
+
+def test_mirror_average_is_the_model_in_training_and_averages_both_views_evaluated():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 5))
+    model = MirrorAverage(net)
+    x = torch.rand(6, 3, 8, 8)
+    assert torch.equal(model.train()(x), net(x))
+    with torch.no_grad():
+        out = model.eval()(x)
+        expected = (torch.softmax(net(x), 1) + torch.softmax(net(x.flip(3)), 1)) / 2
+    torch.testing.assert_close(torch.softmax(out, 1), expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(out.exp().sum(1), torch.ones(6), atol=1e-6, rtol=0)   # log-probabilities
+    assert not torch.allclose(expected, torch.softmax(net(x), 1), atol=1e-3)         # the mirror counts

@@ -6,8 +6,9 @@ For each --jobs value, in one run on one machine: a cold build (`report.py --all
 output folder), then, for the first value only, the same command again (everything cached) and `--section q4`
 (q4 reruns; q3 and q6_1, which it consumes, stay cached). The metrics of every cold build are compared with
 the first one's, leaf by leaf (scripts/compare_results.py, timings aside). Peak RSS is the largest sum, sampled
-every 0.2 s, of the resident sets of report.py and all its descendants (the Dask workers). Results go to
-stdout and to <out>/bench_build.json.
+every 0.2 s, of the resident sets of report.py and all its descendants (the Dask workers). Before and after the
+builds it probes the machine's speed (`machine_speed`), which differs between days on shared machines.
+Results go to stdout and to <out>/bench_build.json.
 """
 from __future__ import annotations
 
@@ -67,6 +68,39 @@ def timed(args: list[str], out: Path) -> dict:
             "parts": [line for line in stdout.splitlines() if " ran " in line]}
 
 
+def machine_speed(seconds: float = 8.0) -> dict:
+    """The machine's speed now, by the same code on any day: GFLOP/s of a 1024^3 fp32 matmul and images/s of a
+    NIST36 CNN training step (batch 128, channels-last), both on the parts' 2 torch threads. Probed before and
+    after the builds, so that a slower or busier machine (another job, a hypervisor's steal) can be told apart
+    from slower code when two days' builds are compared."""
+    import torch
+    sys.path.insert(0, str(ROOT))
+    from hw5.pytorch.models import NistCNN
+    from hw5.runtime import torch_threads
+
+    torch_threads()
+
+    def rate(step, work: float) -> float:
+        step()
+        n, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            step()
+            n += 1
+        return work * n / (time.perf_counter() - start)
+
+    a = torch.randn(1024, 1024)
+    model = NistCNN().to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters())
+    x, y = torch.randn(128, 1, 32, 32), torch.randint(0, 36, (128,))
+
+    def train_step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return {"gemm_gflops": round(rate(lambda: a @ a, 2 * 1024 ** 3) / 1e9, 1),
+            "cnn_images_per_s": round(rate(train_step, 128))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=["full", "smoke"], default="full")
@@ -78,6 +112,8 @@ def main() -> int:
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                "profile": args.profile, "cold": {}}
     first = root / f"jobs{args.jobs[0]}"
+    results["speed_before"] = machine_speed()
+    print(f"machine before: {results['speed_before']}", flush=True)
     for jobs in args.jobs:
         out = root / f"jobs{jobs}"
         results["cold"][jobs] = run = timed(["--all", "--jobs", str(jobs), *profile], out)
@@ -93,6 +129,8 @@ def main() -> int:
     results["section_q4"] = timed(["--section", "q4", "--jobs", jobs, *profile], first)
     for step in ("cached", "section_q4"):
         print(f"{step:15s} {results[step]['seconds']:8.1f} s")
+    results["speed_after"] = machine_speed()
+    print(f"machine after: {results['speed_after']}")
     (root / "bench_build.json").write_text(json.dumps(results, indent=1))
     print(f"({results['machine']}; per-part lines in {root / 'bench_build.json'})")
     return 0

@@ -143,7 +143,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ocr = commands.add_parser("ocr", parents=[common], help="read handwritten pages with a trained network")
     ocr.add_argument("images", nargs="+", metavar="IMAGE", help="page images (JPEG/PNG; grey, RGB or RGBA)")
     ocr.add_argument("--model", choices=sorted(OCR_MODELS), default="mlp",
-                     help="mlp: the Q3 numpy network (default); cnn: the Q6.1 CNN ensemble")
+                     help="mlp: the Q3 numpy network (default); cnn: the Q6.1 NIST36 CNN")
     ocr.add_argument("--json", action="store_true", help='print {"IMAGE": ["LINE 1", ...], ...}')
     ocr.set_defaults(func=ocr_command)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):

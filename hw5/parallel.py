@@ -34,8 +34,10 @@ def map_jobs(fn: Callable[..., T], jobs: Iterable[tuple]) -> list[T]:
     n = workers_for(len(jobs))
     if n == 1:
         return [fn(*job) for job in jobs]
-    # spawn, not fork: the report's process may hold torch's OpenMP threads, which a forked child can deadlock on
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # fork, not spawn: a spawned child re-runs the __main__ script, and a script without a __main__ guard (the
+    # handout's run_q3.py style) would start a second build there and wait on the first one's lock. The jobs
+    # are numpy and scipy only, so torch's OpenMP threads in this process are never needed in the child.
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
         return list(pool.map(_call, [(fn, job) for job in jobs], chunksize=max(1, len(jobs) // (4 * n))))
 
 

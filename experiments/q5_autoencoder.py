@@ -14,8 +14,8 @@ from experiments import findings as fd
 from hw5 import autoencoder as ae
 from hw5.data import LETTERS, describe_source, load_nist36, nist36_file, rows_to_images, seeded_subset
 from hw5.history import loss_curve
-from hw5.plotting import epoch_axis, plt, save
 from hw5.parallel import map_jobs
+from hw5.plotting import epoch_axis, plt, save
 from hw5.runtime import blas_threads
 from reportkit.section import Context, Figure, Part, Result, Section, check
 

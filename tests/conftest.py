@@ -3,6 +3,7 @@ import contextlib
 import dataclasses
 import io
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,12 @@ def run_part(tmp_path):
         return result, Upstream(result.metrics, config_json, out, files, result.artifacts)
 
     return _run
+
+
+def default_sigint() -> None:
+    """Popen(preexec_fn=...) for a child the test interrupts: a suite started in the background (`cmd &`,
+    nohup) ignores SIGINT, children inherit that, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def copy_project(dest: Path) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_project, run_main
+from conftest import ROOT, copy_project, default_sigint, run_main
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,8 @@ def smoke(out, root, *args):
 
 def test_sigint_during_training_leaves_the_cache_valid(tmp_path, fixture_root):
     cmd = [sys.executable, "report.py", "--section", "q2", "--data", str(fixture_root), "--out", str(tmp_path)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     entries = tmp_path / "build" / "cache" / "parts" / "q2" / "toy"
     deadline = time.monotonic() + 120
     while not list(entries.glob(".tmp-*")) and time.monotonic() < deadline:   # q2.toy has started running

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from conftest import copy_project
+from conftest import copy_project, default_sigint
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def server(tmp_path, smoke_build, fixture_root):
     shutil.copytree(smoke_build[0] / "build" / "cache", out / "build" / "cache")     # same code: every part cached
     proc = subprocess.Popen([sys.executable, "-u", "report.py", "serve", "--port", "0", "--profile", "smoke",
                              "--data", str(fixture_root), "--out", str(out)], cwd=project, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=default_sigint)
     lines = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
     reader.start()

@@ -12,8 +12,9 @@ report: $(STAMP)
 smoke: $(STAMP)
 	$(PY) report.py --all --profile smoke
 
+# one worker per core; a test file stays on one worker, so its module fixtures (a browser) start once
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 setup: $(STAMP)
 

@@ -5,9 +5,11 @@
 For each --jobs value, in one run on one machine: a cold build (`report.py --all --jobs N` into its own empty
 output folder), then, for the first value only, the same command again (everything cached) and `--section q4`
 (q4 reruns; q3 and q6_1, which it consumes, stay cached). The metrics of every cold build are compared with
-the first one's, leaf by leaf (scripts/compare_results.py, timings aside). Peak RSS is the largest sum, sampled
-every 0.2 s, of the resident sets of report.py and all its descendants (the Dask workers). Before and after the
-builds it probes the machine's speed (`machine_speed`), which differs between days on shared machines.
+the first one's, leaf by leaf (scripts/compare_results.py, timings aside). Peak memory is the largest sum, sampled
+every 0.2 s, of the proportional set sizes (PSS) of report.py and all its descendants (Dask workers, forked
+numpy workers): a page shared by a forked child and its parent counts once, where summed RSS counted it twice.
+Before and after the builds it probes the machine's speed (`machine_speed`), which differs between days on
+shared machines.
 Results go to stdout and to <out>/bench_build.json.
 """
 from __future__ import annotations
@@ -30,19 +32,21 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from compare_results import compare  # noqa: E402
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """Resident bytes of proc and every process below it (those that vanish while summed count as 0)."""
+def tree_memory(proc: psutil.Process) -> int:
+    """Bytes of memory of proc and every process below it, shared pages split between their sharers (PSS;
+    RSS where the system has no PSS); processes that vanish while summed count as 0."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            info = p.memory_full_info()
+            total += getattr(info, "pss", info.rss)
         except psutil.Error:
             pass
     return total
 
 
 def timed(args: list[str], out: Path) -> dict:
-    """Run report.py with args into out; returns its seconds, peak tree RSS and per-part lines."""
+    """Run report.py with args into out; returns its seconds, peak tree memory (PSS) and per-part lines."""
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "report.py", *args, "--out", str(out)], cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -53,7 +57,7 @@ def timed(args: list[str], out: Path) -> dict:
         proc = psutil.Process(child.pid)
         while not done.wait(0.2):
             try:
-                peak = max(peak, tree_rss(proc))
+                peak = max(peak, tree_memory(proc))
             except psutil.Error:
                 return
     sampler = threading.Thread(target=sample, daemon=True)
@@ -64,7 +68,7 @@ def timed(args: list[str], out: Path) -> dict:
     sampler.join()
     if child.returncode != 0:
         sys.exit(f"report.py {' '.join(args)} failed:\n{stderr[-3000:]}")
-    return {"seconds": round(seconds, 1), "peak_rss_mib": round(peak / 2 ** 20),
+    return {"seconds": round(seconds, 1), "peak_pss_mib": round(peak / 2 ** 20),
             "parts": [line for line in stdout.splitlines() if " ran " in line]}
 
 
@@ -117,7 +121,7 @@ def main() -> int:
     for jobs in args.jobs:
         out = root / f"jobs{jobs}"
         results["cold"][jobs] = run = timed(["--all", "--jobs", str(jobs), *profile], out)
-        print(f"cold --jobs {jobs}   {run['seconds']:8.1f} s   peak RSS {run['peak_rss_mib']} MiB", flush=True)
+        print(f"cold --jobs {jobs}   {run['seconds']:8.1f} s   peak PSS {run['peak_pss_mib']} MiB", flush=True)
         if out != first:
             same, differ, _, _ = compare(json.loads((first / "build" / "results.json").read_text()),
                                          json.loads((out / "build" / "results.json").read_text()))

@@ -22,7 +22,7 @@ from hw5.image_data import CIFAR_DIR, SUN_CLASSES, SUN_DIR, cifar_batches, load_
 from hw5.history import History, summarise
 from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy, taken_for
 from hw5.parallel import map_jobs
-from hw5.plotting import epoch_axis, plt, save
+from hw5.plotting import epoch_axis, literal, plt, save
 from hw5.pytorch.models import MirrorAverage, NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, \
     nist_rows_to_images, save_nist36_cnn
 from hw5.pytorch.schedules import one_cycle
@@ -366,8 +366,9 @@ def confusion_figure(ctx: Context, mats: list[tuple[str, list]], names: list[str
             if v:
                 ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
                         color="white" if v > cm.sum(1)[i] / 2 else "black")
-        ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(range(len(names)), names if ax is np.atleast_1d(axes)[0] else [], fontsize=7)
+        shown = [literal(n) for n in names]
+        ax.set_xticks(range(len(names)), shown, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(names)), shown if ax is np.atleast_1d(axes)[0] else [], fontsize=7)
         ax.set_title(title, fontsize=9), ax.set_xlabel("predicted"), ax.grid(False)
     np.atleast_1d(axes)[0].set_ylabel("true")
     return Figure("q6_1-sun-confusion", save(fig, ctx.path("sun_confusion.png")),

@@ -21,7 +21,7 @@ from experiments import findings as fd
 from hw5.data import stratified_holdout
 from hw5.image_data import FLOWERS_DIR as FLOWERS, SUN_DIR, load_flowers, load_sun
 from hw5.metrics import confusion_matrix, per_class_accuracy, taken_for
-from hw5.plotting import epoch_axis, plt, save
+from hw5.plotting import epoch_axis, literal, plt, save
 from hw5.pytorch.models import ToFloat, scratch_net
 from hw5.pytorch.schedules import one_cycle
 from hw5.pytorch.squeezenet import WEIGHTS, SqueezeNet, extract, imagenet_normalise, load_features, make_classifier
@@ -218,7 +218,7 @@ def per_class_figure(ctx: Context, names, y: np.ndarray, pred_ft: np.ndarray, pr
     for i, (pred, name, colour) in enumerate(((pred_ft, "fine-tuned SqueezeNet", "C0"), (pred_sc, "from scratch", "C3"))):
         acc = per_class_accuracy(confusion_matrix(y, pred, len(names)))
         ax.barh(rows + (0.2 if i else -0.2), acc, height=0.4, color=colour, label=name)
-    ax.set_yticks(rows, [n.replace("_", " ") for n in names]), ax.invert_yaxis()
+    ax.set_yticks(rows, [literal(n.replace("_", " ")) for n in names]), ax.invert_yaxis()
     ax.set_xlabel("test accuracy"), ax.set_xlim(0, 1)
     ax.legend(fontsize=7, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     return Figure("q6_2-per-class", save(fig, ctx.path("per_class.png")),
@@ -236,10 +236,10 @@ def grid_figure(ctx: Context, x: torch.Tensor, names, y: np.ndarray, pred_ft, pr
         ax.axis("off")
     for ax, i in zip(axes.ravel(), pick):
         ax.imshow(x[i].permute(1, 2, 0).numpy())
-        ax.set_title(names[y[i]].replace("_", " "), fontsize=7, pad=2)
+        ax.set_title(literal(names[y[i]].replace("_", " ")), fontsize=7, pad=2)
         for row, (pred, tag) in enumerate(((pred_ft, "FT"), (pred_sc, "SC"))):
             ok = pred[i] == y[i]
-            ax.text(0.02, 0.03 + 0.16 * (1 - row), f"{tag}: {names[pred[i]].replace('_', ' ')}" + ("" if ok else " ✗"),
+            ax.text(0.02, 0.03 + 0.16 * (1 - row), f"{tag}: {literal(names[pred[i]].replace('_', ' '))}" + ("" if ok else " ✗"),
                     transform=ax.transAxes, fontsize=7, color="white",
                     bbox=dict(facecolor="C2" if ok else "C3", edgecolor="none", pad=1, alpha=0.85))
     return Figure("q6_2-grid", save(fig, ctx.path("grid.png")),

@@ -21,6 +21,12 @@ plt.rcParams.update({
 })
 
 
+def literal(text: str) -> str:
+    """A name from the data (a class folder, a file) drawn as typed: matplotlib reads what stands between two
+    `$` as math, and raises on TeX it does not know."""
+    return text.replace("$", r"\$")
+
+
 def epoch_axis(ax) -> None:
     """Whole-number ticks on an axis of epochs (never 2.5 or 7.5)."""
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -30,7 +30,7 @@ from reportkit.listing import listing_helper
 from reportkit.mathsvg import MathRenderer
 from reportkit.mdext import ReportExtension
 from reportkit.sources import script_json
-from reportkit.templating import Templates
+from reportkit.templating import Templates, plain_strings
 from reportkit.tracked import spans, track, unmark
 
 LEFTOVER_MATH = re.compile(r"\$\$|\$<span class=\"math\">|\\begin\{|\\\(|\\\[")
@@ -169,7 +169,7 @@ def build(doc: DocumentInput, templates_dir: Path, build_dir: Path, fig_dir: Pat
     if doc.root is not None:
         helpers["listing"] = listing_helper(doc.root)
     templates = Templates(templates_dir, helpers)
-    context = {"sections": doc.sections, "r": track(doc.results), "meta": doc.meta}
+    context = {"sections": doc.sections, "r": track(plain_strings(doc.results)), "meta": doc.meta}
     text = templates.render("report.md.j2", **context)
     math = MathRenderer(math_cache)
     body, toc = markdown_to_html(text, math)

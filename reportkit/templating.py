@@ -6,6 +6,8 @@ LaTeX free of `{{` and `{#` (Jinja would eat them) or put it inside `{% raw %}`.
 A value that comes from a user or a file (a name, a path, a pyproject field) is a `Plain` string and is printed
 as literal text wherever it lands: HTML templates (`*.html.j2`) escape every value for HTML; Markdown templates
 escape `Plain` values for Markdown, math and HTML at once, so `<script>`, `*`, `$` or `[x](y)` print as typed.
+Every string of the results is Plain too (`plain_strings`): class and file names come from the data. `join` keeps
+Plain items text, and `code` prints a value as a code span, which shows it exactly as it is.
 
 A number from the results that a template prints keeps its mark (reportkit.tracked): the filters below mark their
 text with the metric they printed, so the page can show where each number came from.
@@ -23,7 +25,7 @@ from typing import Any
 import jinja2
 
 from reportkit.errors import BuildError
-from reportkit.tracked import mark, plain
+from reportkit.tracked import Tracked, mark, plain
 
 
 NBSP = "\u00a0"             # keeps a number and its unit on one line, in tables especially
@@ -34,6 +36,18 @@ MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]#+\-.!$|])")
 
 class Plain(str):
     """A value from a user or a file, printed as literal text by every template (see the module docstring)."""
+
+
+def plain_strings(value: Any) -> Any:
+    """JSON data with every string a Plain, dict keys too: the results carry names from the data (a class
+    folder, a file), which must print as typed like any value from a user."""
+    if isinstance(value, str):
+        return Plain(value)
+    if isinstance(value, dict):
+        return {plain_strings(k): plain_strings(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain_strings(v) for v in value)
+    return value
 
 
 def markdown_text(value: str) -> str:
@@ -47,6 +61,25 @@ def _finalize(eval_ctx, value: Any) -> Any:
     if isinstance(value, Plain) and not eval_ctx.autoescape:
         return markdown_text(value)
     return value
+
+
+@jinja2.pass_eval_context
+def join(eval_ctx, items, separator: str = "") -> str:
+    """Jinja's join, except that in a Markdown template Plain items are escaped first (a joined str is no
+    longer Plain, so finalize would let their markup through)."""
+    if eval_ctx.autoescape:
+        return jinja2.filters.do_join(eval_ctx, items, separator)
+    return separator.join(markdown_text(i) if isinstance(i, Plain) else str(i) for i in items)
+
+
+def code(value: Any) -> str:
+    """A value as an inline code span, shown exactly as it is (Markdown reads nothing inside one): the fence is
+    one backtick longer than the longest run of backticks in the value."""
+    text = plain(value) if isinstance(value, Tracked) else value
+    text = str(text).replace("\n", " ")
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return mark(value, f"{fence}{pad}{text}{pad}{fence}")
 
 
 def pct(value: float, digits: int = 1) -> str:
@@ -129,7 +162,7 @@ class Templates:
             autoescape=jinja2.select_autoescape(["html.j2"], default_for_string=False, default=False),
             finalize=_finalize,
         )
-        self.env.filters.update(pct=pct, num=num, sci=sci, unit=unit, fixed=fixed)
+        self.env.filters.update(pct=pct, num=num, sci=sci, unit=unit, fixed=fixed, join=join, code=code)
         self.env.globals.update(check_rows=check_rows, columns=columns)
         self.env.globals.update(globals_ or {})
 

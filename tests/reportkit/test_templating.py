@@ -3,7 +3,7 @@ import pytest
 
 from reportkit.errors import BuildError
 from reportkit.section import check
-from reportkit.templating import Plain, Templates, check_rows, columns, fixed, num, pct, sci, unit
+from reportkit.templating import Plain, Templates, check_rows, code, columns, fixed, num, pct, plain_strings, sci, unit
 
 
 def test_strict_undefined_names_template_and_line(tmp_path):
@@ -45,6 +45,39 @@ def test_a_plain_value_prints_as_typed_in_markdown(tmp_path, value):
     shown = re.sub(r"<[^>]+>", "", html)
     import html as html_lib
     assert html_lib.unescape(shown) == f"Name: {value.replace(chr(10), ' ')}."
+
+
+def test_strings_of_the_results_are_plain_keys_included():
+    found = plain_strings({"names": ["a*", "b"], "per": {"x<y": {"n": 3, "ok": True, "t": None}}, "pair": ("c", 1.5)})
+    assert all(isinstance(n, Plain) for n in found["names"]) and all(isinstance(k, Plain) for k in found["per"])
+    assert found["per"]["x<y"] == {"n": 3, "ok": True, "t": None} and found["pair"] == ("c", 1.5)
+    assert type(found["per"]["x<y"]["n"]) is int and found["per"]["x<y"]["ok"] is True
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_names_from_the_results_print_as_typed_however_a_template_prints_them(tmp_path, value):
+    """Printed alone, through a macro, joined and in a loop over keys: each is text; `code` shows it exactly."""
+    import html as html_lib
+    import re
+
+    from reportkit.document import markdown_to_html
+    from reportkit.mathsvg import MathRenderer
+
+    (tmp_path / "t.md.j2").write_text(
+        "{% macro names(ns) %}{% for n in ns %}{{ n }}{{ ', ' if not loop.last }}{% endfor %}{% endmacro %}"
+        "A: {{ r.names[0] }}\n\nB: {{ names(r.names) }}\n\nC: {{ r.names | join(' + ') }}\n\n"
+        "D: {% for k in r.per %}{{ k }}{% endfor %}\n\nE: {{ r.names[0] | code }}\n")
+    r = plain_strings({"names": [value, "b"], "per": {value: 1}})
+    html = markdown_to_html(Templates(tmp_path).render("t.md.j2", r=r), MathRenderer())[0]
+    assert not re.search(r"<(svg|script|strong|em|a|h1|TJ)\b", html)
+    lines = [html_lib.unescape(re.sub(r"<[^>]+>", "", p)) for p in re.findall(r"<p>(.*?)</p>", html, re.S)]
+    one = value.replace("\n", " ")
+    assert lines == [f"A: {one}", f"B: {one}, b", f"C: {one} + b", f"D: {one}", f"E: {one}"]
+
+
+@pytest.mark.parametrize("value, span", [("a_b.jpg", "`a_b.jpg`"), ("x `y` z", "``x `y` z``"), ("`t`", "`` `t` ``")])
+def test_code_picks_a_fence_no_backtick_run_of_the_value_closes(value, span):
+    assert code(value) == span
 
 
 @pytest.mark.parametrize("value", HOSTILE)

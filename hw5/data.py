@@ -74,6 +74,9 @@ def load_nist36(root: Path, split: str, dtype=np.float32) -> tuple[np.ndarray, n
                         f"got {x.shape} and {y.shape}")
     # loadmat gives column-major arrays: row batches from them are ~100x slower, so copy to C order once.
     x, y = np.ascontiguousarray(x, dtype=dtype), np.ascontiguousarray(y, dtype=dtype)
+    for name, values in ((f"{split}_data", x), (f"{split}_labels", y)):
+        if not np.isfinite(values).all():      # NaN trains and scores without an error: a NaN test set scored 3 %
+            raise DataError(f"{path}: {name} holds NaN or infinite values; re-copy the course file")
     x.flags.writeable = y.flags.writeable = False
     return x, y
 

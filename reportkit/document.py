@@ -274,13 +274,18 @@ SITE_MANIFEST = ".hw5report-site.json"     # in a published folder: the files pu
 
 
 def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False,
-            extra: dict[str, bytes] | None = None) -> Path:
+            extra: dict[str, bytes] | None = None, warn=print) -> Path:
     """A self-contained static site: index.html (CSS, math and its small script inline), figures/ and the PDF
     beside it, and the `extra` pages and files (relative path -> bytes); works from file://.
 
     The folder may hold other files: publish writes and removes only the files it wrote before (listed with their
     digests in SITE_MANIFEST), and refuses, naming it, a file it would overwrite that it did not write or that
-    was changed since — unless the folder is the tool's own (`own_folder`: under build/)."""
+    was changed since — unless the folder is the tool's own (`own_folder`: under build/).
+
+    The record is sealed like the cache (reportkit.files): one edited by hand, damaged, or unsealed (an older
+    version's) could claim the user's files, so it counts for nothing: no file is removed, none that exists is
+    overwritten (outside the tool's own folder), and one line says so. It stays in the site, not under build/,
+    because it describes that folder: publishing it from another --out or clone, or moving it, keeps it right."""
     page = html_file.read_text()
     fig_prefix = os.path.relpath(fig_dir, html_file.parent)
     used = sorted(set(re.findall(rf'src="{re.escape(fig_prefix)}/([^"]+)"', page)))
@@ -290,32 +295,41 @@ def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False
     if pdf.is_file():
         files[pdf.name] = pdf.read_bytes()
     files.update(extra or {})
-    owned = _owned(site)
+    record = _owned(site)
+    owned = record if record is not None else {}
+    unsound = f"{site / SITE_MANIFEST}, the record of what publish wrote, is damaged, edited or from an older version"
     for rel in files:
         target = site / rel
         if not target.resolve().is_relative_to(site.resolve()):
             raise BuildError(f"cannot publish {rel}: {target} leads outside {site} (a link?); pick another folder")
         if not own_folder and (target.exists() or target.is_symlink()) and owned.get(rel) != _digest(target):
-            raise BuildError(f"{target} was not written by this tool (or was changed since it was); "
-                             f"move it away, or publish to an empty folder")
+            why = "was not written by this tool (or was changed since it was)" if record is not None else \
+                f"may not have been written by this tool ({unsound})"
+            raise BuildError(f"{target} {why}; move it away, or publish to an empty folder")
+    if record is None:
+        warn(f"{unsound}: nothing in {site} is removed, so files an earlier publish wrote may stay there")
     written = {rel: sha256_bytes(data) for rel, data in files.items()}
     for rel, data in files.items():
         write_atomic(site / rel, data)
     for rel, digest in owned.items():          # what an earlier publish wrote and this one does not
         if rel not in written and _digest(site / rel) == digest:
             (site / rel).unlink()
-    write_atomic(site / SITE_MANIFEST, json.dumps({"files": written}, indent=1, sort_keys=True).encode())
+    write_sealed(site / SITE_MANIFEST, json.dumps({"files": written}, indent=1, sort_keys=True).encode())
     return site / "index.html"
 
 
-def _owned(site: Path) -> dict[str, str]:
-    """{relative path: sha256} of what the last publish into `site` wrote; {} when there is no sound record."""
+def _owned(site: Path) -> dict[str, str] | None:
+    """{relative path: sha256} of what the last publish into `site` wrote: {} when there is no record (nothing
+    was published there), None when there is one that is not sound (unsealed, edited or damaged)."""
+    record = site / SITE_MANIFEST
+    if not record.exists():
+        return {}
     try:
-        files = json.loads((site / SITE_MANIFEST).read_text())["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+        files = json.loads(read_sealed(record))["files"]
+    except (ValueError, KeyError, TypeError):           # unsealed or damaged (None), not JSON, not a record
+        return None
     if not isinstance(files, dict):
-        return {}
+        return None
     return {rel: digest for rel, digest in files.items() if isinstance(digest, str)
             and re.fullmatch(r"(figures/(previous/)?)?[A-Za-z0-9][A-Za-z0-9._-]*", rel)}    # never outside the site
 

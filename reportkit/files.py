@@ -56,6 +56,31 @@ def read_sealed(path: Path) -> bytes | None:
     return data
 
 
+def files_under(folder: Path) -> list[Path]:
+    """Every file under folder, relative to it, following links to files and folders.
+
+    The loaders follow links (`iterdir`, `glob` and `open` do), and users link datasets in (a class folder of
+    Flowers-17 that points elsewhere), so a digest that skipped linked folders (as `Path.rglob` does) would miss
+    files the build reads and keep a stale cache entry when they change. A link to a folder that it is inside
+    (a cycle) is not entered: no loader reads through one, and the walk ends.
+    """
+    found = []
+
+    def walk(rel: Path, inside: frozenset) -> None:
+        with os.scandir(folder / rel) as entries:
+            for entry in entries:
+                if entry.is_dir():                              # follows a link
+                    st = entry.stat()
+                    if (st.st_dev, st.st_ino) not in inside:
+                        walk(rel / entry.name, inside | {(st.st_dev, st.st_ino)})
+                elif entry.is_file():
+                    found.append(rel / entry.name)
+
+    st = folder.stat()
+    walk(Path(), frozenset({(st.st_dev, st.st_ino)}))
+    return found
+
+
 class DigestMemo:
     """sha256 of data files, remembered per (path, size, mtime, inode) so unchanged files are not re-read.
 
@@ -82,11 +107,12 @@ class DigestMemo:
         return digest
 
     def digest(self, path: Path) -> str:
-        """A file's digest, or for a folder the digest of its sorted (relative path, digest) list."""
+        """A file's digest, or for a folder the digest of its (relative path, digest) list, links followed (see
+        files_under: it must cover what the loaders read). Sorted as paths, as rglob's were: a folder without
+        links keeps the digest it had, so the cache entries built on it stay valid."""
         if path.is_file():
             return self.file_digest(path)
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        listing = "\n".join(f"{p.relative_to(path)} {self.file_digest(p)}" for p in files)
+        listing = "\n".join(f"{rel} {self.file_digest(path / rel)}" for rel in sorted(files_under(path)))
         return sha256_bytes(listing.encode())
 
     def save(self) -> None:

@@ -55,7 +55,7 @@ def render(project: Project, plan: Plan, outcomes: Outcomes, opts: Options, warn
         try:
             own = opts.publish.resolve().is_relative_to(build_dir.resolve())     # build/site, build/serve
             outputs["site"] = document.publish(outputs["html"], fig_dir, opts.publish, own_folder=own,
-                                               extra=site_changes)
+                                               extra=site_changes, warn=warn)
         except OSError as e:
             raise BuildError(f"cannot publish to {opts.publish} ({e.strerror}); pick a writable DIR") from e
     return outputs

@@ -243,3 +243,20 @@ def png_header(path, width, height, mode=(1, 0)):
     ihdr = struct.pack(">IIBBBBB", width, height, *mode, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
     return path
+
+
+def jpeg_header(path, width, height):
+    """A JPEG that announces width x height pixels in its frame header over 8 x 8 of pixels (a small JPEG with
+    its SOF0 size rewritten): a decompression bomb's shape."""
+    import io
+    import struct
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG")
+    data = bytearray(out.getvalue())
+    sof = data.index(b"\xff\xc0")                         # marker, length (2), precision (1), height, width
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    path.write_bytes(bytes(data))
+    return path

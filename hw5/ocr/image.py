@@ -49,13 +49,28 @@ def check_image(path: str) -> tuple[int, int]:
             with Image.open(path) as img:
                 width, height = img.size
     except Image.DecompressionBombError:
-        width, height = 1 << 16, 1 << 16                  # over Pillow's own limit: far over ours
+        width, height = _header_size(path)                # over Pillow's own limit: far over ours
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise DataError(f"{path}: cannot read it as an image ({type(e).__name__})") from e
     if width * height > MAX_PIXELS:
         raise DataError(f"{path}: {width} x {height} pixels is over the {MAX_PIXELS // 10 ** 6} MP limit; "
                          "scale the photo down")
     return width, height
+
+
+def _header_size(path: str) -> tuple[int, int]:
+    """(width, height) that a PNG or JPEG header states, read by Pillow's plugin itself: Image.open refuses a
+    header over its own bomb limit before saying the size, and the refusal should name the size the file claims."""
+    from PIL import JpegImagePlugin, PngImagePlugin
+
+    for kind in (PngImagePlugin.PngImageFile, JpegImagePlugin.JpegImageFile):
+        try:
+            with kind(path) as img:
+                return img.size
+        except (SyntaxError, OSError, ValueError):
+            continue
+    raise DataError(f"{path}: its header claims more pixels than Pillow opens, far over the "
+                    f"{MAX_PIXELS // 10 ** 6} MP limit; scale the photo down")
 
 
 def read_image(path: str) -> np.ndarray:

@@ -128,6 +128,17 @@ def test_load_nist36_errors_name_the_file(tmp_path):
         load_nist36(tmp_path, "valid")
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
+@pytest.mark.parametrize("array", ["data", "labels"])
+def test_load_nist36_refuses_values_that_are_not_finite(tmp_path, bad, array):
+    arrays = {"test_data": np.full((3, 1024), 0.5), "test_labels": np.eye(36)[:3]}
+    arrays[f"test_{array}"][1, 7] = bad
+    (tmp_path / "data").mkdir()
+    savemat(tmp_path / "data" / "nist36_test.mat", arrays)
+    with pytest.raises(DataError, match=rf"nist36_test\.mat: test_{array} holds NaN or infinite values; re-copy"):
+        load_nist36(tmp_path, "test")
+
+
 def test_describe_source(tmp_path):
     assert "no data root" in describe_source(None)
     assert describe_source(tmp_path) == f"course data folder {tmp_path.name}/"

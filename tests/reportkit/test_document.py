@@ -1,4 +1,5 @@
 """The render spine: leftover math is caught, and figure numbers are the same in the HTML and the PDF."""
+import hashlib
 import json
 import re
 import shutil
@@ -132,6 +133,36 @@ def test_publish_refuses_a_file_changed_since_it_wrote_it_and_follows_no_link_ou
     with pytest.raises(BuildError, match="leads outside"):
         document.publish(html, figs, linked)
     assert list(other.iterdir()) == []
+
+
+def test_publish_removes_nothing_that_a_record_it_did_not_seal_claims(tmp_path, capsys):
+    site = tmp_path / "www"
+    (site / "figures").mkdir(parents=True)
+    (site / "notes.txt").write_text("mine")
+    (site / "figures" / "holiday.jpg").write_text("mine too")
+    mine = ("notes.txt", "figures/holiday.jpg")
+    claims = {rel: hashlib.sha256((site / rel).read_bytes()).hexdigest() for rel in mine}     # right digests
+    (site / document.SITE_MANIFEST).write_text(json.dumps({"files": claims}))    # by hand, or an older version's
+    html, figs = site_inputs(tmp_path)
+    document.publish(html, figs, site)
+    assert (site / "notes.txt").read_text() == "mine" and (site / "figures" / "holiday.jpg").read_text() == "mine too"
+    said = capsys.readouterr().out.strip()
+    assert "\n" not in said and f"{document.SITE_MANIFEST}, the record of what publish wrote, is damaged" in said
+    document.publish(html, figs, site)                                # the record it wrote then is sound
+    assert capsys.readouterr().out == "" and (site / "notes.txt").is_file()
+
+
+def test_publish_on_a_damaged_record_overwrites_nothing_and_says_why(tmp_path):
+    site = tmp_path / "www"
+    html, figs = site_inputs(tmp_path)
+    document.publish(html, figs, site)
+    record = site / document.SITE_MANIFEST
+    record.write_bytes(record.read_bytes()[:-10])                    # truncated, as by a full disk
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    with pytest.raises(BuildError, match=r"index\.html may not have been written by this tool .* is damaged") as error:
+        document.publish(html, figs, site)
+    assert "\n" not in str(error.value)
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
 
 
 def test_publish_into_its_own_folder_replaces_what_is_there(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 from skimage import io
 
-from datafixture import png_header
+from datafixture import jpeg_header, png_header
 from hw5 import ocr
 from hw5.ocr import score as ocr_score
 
@@ -48,6 +48,13 @@ def test_an_image_over_40_megapixels_is_refused_from_its_header(tmp_path, width,
     with pytest.raises(ValueError, match=r"bomb\.png: .* over the 40 MP limit") as error:
         ocr.read_image(str(bomb))
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("header", [png_header, jpeg_header], ids=["png", "jpeg"])
+def test_a_refused_image_is_named_with_the_size_its_header_claims(tmp_path, header):
+    bomb = header(tmp_path / "bomb.img", 50000, 40000)                  # over Pillow's own limit too
+    with pytest.raises(ValueError, match=r"bomb\.img: 50000 x 40000 pixels is over the 40 MP limit"):
+        ocr.read_image(str(bomb))
 
 
 def test_a_folder_is_not_an_image(tmp_path):

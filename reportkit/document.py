@@ -291,20 +291,21 @@ def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False
         files[pdf.name] = pdf.read_bytes()
     files.update(extra or {})
     owned = _owned(site)
+    real = site.resolve()          # DIR is the user's and may be a link; the folders in it may not (write_atomic)
     for rel in files:
         target = site / rel
-        if not target.resolve().is_relative_to(site.resolve()):
+        if not target.resolve().is_relative_to(real):
             raise BuildError(f"cannot publish {rel}: {target} leads outside {site} (a link?); pick another folder")
         if not own_folder and (target.exists() or target.is_symlink()) and owned.get(rel) != _digest(target):
             raise BuildError(f"{target} was not written by this tool (or was changed since it was); "
                              f"move it away, or publish to an empty folder")
     written = {rel: sha256_bytes(data) for rel, data in files.items()}
     for rel, data in files.items():
-        write_atomic(site / rel, data)
+        write_atomic(real / rel, data)
     for rel, digest in owned.items():          # what an earlier publish wrote and this one does not
         if rel not in written and _digest(site / rel) == digest:
             (site / rel).unlink()
-    write_atomic(site / SITE_MANIFEST, json.dumps({"files": written}, indent=1, sort_keys=True).encode())
+    write_atomic(real / SITE_MANIFEST, json.dumps({"files": written}, indent=1, sort_keys=True).encode())
     return site / "index.html"
 
 

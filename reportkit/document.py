@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import markdown
 from markupsafe import Markup
 
-from reportkit.files import read_sealed, sha256_bytes, sha256_file, write_atomic, write_sealed
+from reportkit.files import copy_atomic, read_sealed, real_folder, sha256_bytes, sha256_file, write_atomic, write_sealed
 from reportkit.codestyle import ListingStyle
 from reportkit.errors import BuildError
 from reportkit.listing import listing_helper
@@ -326,12 +325,13 @@ def _digest(path: Path) -> str | None:
 
 
 def copy_figures(figures: dict[str, tuple[Path, str]], fig_dir: Path) -> dict[str, tuple[Path, str]]:
-    """Copy each figure to fig_dir/<label><ext>; returns the same mapping pointing at the copies."""
-    fig_dir.mkdir(parents=True, exist_ok=True)
+    """Copy each figure to fig_dir/<label><ext>, replacing what is there (a link too: never written through, see
+    files.write_atomic); returns the same mapping pointing at the copies."""
+    real_folder(fig_dir)
     copied = {}
     for label, (src, caption) in figures.items():
         dst = fig_dir / f"{label}{src.suffix}"
-        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
-            shutil.copyfile(src, dst)
+        if dst.is_symlink() or not dst.is_file() or dst.read_bytes() != src.read_bytes():
+            copy_atomic(src, dst)
         copied[label] = (dst, caption)
     return copied

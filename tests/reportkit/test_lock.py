@@ -92,6 +92,47 @@ def test_a_fork_child_does_not_hold_the_lock(tmp_path):
         end([child])
 
 
+KILLED_WITH_WORKERS = """
+import os, sys, time
+from pathlib import Path
+from hw5 import parallel
+from reportkit.lock import output_lock
+
+def job(folder):
+    (Path(folder) / str(os.getpid())).touch()        # a worker says it runs
+    time.sleep(600)
+
+parallel.workers_for = lambda n: 2
+with output_lock(Path(sys.argv[1]), print):
+    parallel.map_jobs(job, [(sys.argv[2],), (sys.argv[2],)])
+"""
+
+
+def test_a_build_killed_while_its_workers_run_leaves_neither_lock_nor_workers(tmp_path):
+    """kill -9 (or the OOM killer) of a build inside hw5.parallel.map_jobs: the next build does not wait, and the
+    orphaned workers end."""
+    (tmp_path / "workers").mkdir()
+    build = subprocess.Popen([sys.executable, "-c", KILLED_WITH_WORKERS, str(tmp_path), str(tmp_path / "workers")])
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = [int(p.name) for p in (tmp_path / "workers").iterdir()]
+        assert len(workers) == 2, "the workers did not start"
+        build.kill()
+        build.wait(timeout=60)
+        with output_lock(tmp_path, refuse_to_wait):
+            pass
+        deadline = time.monotonic() + 60
+        while any(map(running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(running, workers)), "orphaned workers outlived the build"
+    finally:
+        build.kill()
+        end(workers)
+
+
 def test_a_link_at_the_lock_file_is_refused_and_what_it_points_to_is_untouched(tmp_path):
     outside = tmp_path / "outside.txt"
     outside.write_text("not the build's")

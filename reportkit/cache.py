@@ -8,6 +8,12 @@ that finds the manifest unreadable, unsealed or naming anything else, or a file 
 one line, discards the entry and reports a miss, so the part reruns. Two processes may store the same key at
 once: the first rename wins and the other uses its entry. `explain` compares the inputs of the last entry with
 today's to say why a part would rerun.
+
+Temporary and discarded folders (`.tmp-*`, `.trash-*`) carry the pid and start time of the process that made
+them; a build killed with them (kill -9, out of memory) leaves them behind, and the next store into the part's
+folder removes those whose process is gone (a pid reused since has another start time). The folders from the
+cache's root to a part's are real folders: a link there is refused (files.real_folder), so neither an entry nor
+a removal lands outside the cache.
 """
 from __future__ import annotations
 
@@ -22,12 +28,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reportkit.errors import BuildError
-from reportkit.files import sha256_bytes, sha256_file
+from reportkit.files import real_folder, sha256_bytes, sha256_file
 
 KEEP_ENTRIES = 3      # per part: enough to switch profiles back and forth without rerunning
 MANIFEST = "manifest.json"
 PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")     # a file of the entry's own folder
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")             # a figure label: also its published file name
+LEFTOVER = re.compile(r"\.(?:tmp|trash)-(\d+)-(\d+)-.+")          # .tmp-<pid>-<start>-<key>, .trash-<pid>-<start>-...
 
 
 @dataclass(frozen=True)
@@ -143,9 +150,32 @@ def _mtime(path: Path) -> int:
         return 0
 
 
+def _started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks after boot, from /proc/PID/stat), None when there is none (Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    return stat.rsplit(b")", 1)[1].split()[19].decode()       # field 22; the name before ")" may hold spaces
+
+
+def _owner() -> str:
+    """`<pid>-<start>` of this process, for the names of its temporary folders; start is 0 without /proc."""
+    return f"{os.getpid()}-{_started(os.getpid()) or 0}"
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove the temporary and discarded folders of processes that are gone (killed while writing them). Without
+    /proc (start 0) nothing is removed: a running process could not be told from a gone one."""
+    for path in folder.iterdir():
+        found = LEFTOVER.fullmatch(path.name)
+        if found and found[2] != "0" and _started(int(found[1])) != found[2]:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _discard(folder: Path) -> None:
     """Remove an entry folder: renamed aside first, so a reader never sees half of it."""
-    trash = folder.with_name(f".trash-{folder.name}-{os.getpid()}-{time.monotonic_ns()}")
+    trash = folder.with_name(f".trash-{_owner()}-{time.monotonic_ns()}-{folder.name}")
     try:
         os.rename(folder, trash)
     except OSError:
@@ -189,10 +219,12 @@ class Cache:
 
     def store(self, part_id: str, key: str, inputs: dict, run: Callable[[Path], dict]) -> Entry:
         """Run `run(tmp_dir) -> manifest fields` in a fresh folder and publish it atomically as the entry."""
-        folder = self.folder(part_id)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".tmp-{key}-{os.getpid()}"
+            folder = real_folder(self.root)
+            for name in part_id.split("."):
+                folder = real_folder(folder / name)
+            _remove_leftovers(folder)
+            tmp = folder / f".tmp-{_owner()}-{key}"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
         except OSError as e:

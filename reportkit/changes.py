@@ -10,13 +10,12 @@ import json
 import math
 from html import escape
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reportkit.errors import ConfigError
-from reportkit.files import sha256_file, write_atomic
+from reportkit.files import copy_atomic, sha256_file, write_atomic
 
 PREVIOUS = "previous"                      # build/previous/
 FIGURES = "figures.json"                   # build/figures.json: {label: {"file": name, "sha256": digest}}
@@ -153,7 +152,8 @@ def show(path: str, value: Any) -> str:
 # ---------------------------------------------------------------- keeping the build before this one
 def keep_previous(build_dir: Path, fig_dir: Path) -> None:
     """Before a render replaces them: the current results.json, figures.json and figure files become the
-    previous build's (a first build has none; nothing is kept then)."""
+    previous build's (a first build has none; nothing is kept then). Each is replaced, never written through a
+    link (files.write_atomic); a figure that is a link is not the build's, and is not kept."""
     results, figures = build_dir / "results.json", build_dir / FIGURES
     if not results.is_file():
         return
@@ -162,9 +162,10 @@ def keep_previous(build_dir: Path, fig_dir: Path) -> None:
     known = read_figures(figures) if figures.is_file() else {}
     for name in sorted({f["file"] for f in known.values()}):
         src, dst = fig_dir / name, previous / "figures" / name
-        if src.is_file() and not (dst.is_file() and sha256_file(dst) == sha256_file(src)):
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
+        if src.is_symlink() or not src.is_file():
+            continue
+        if dst.is_symlink() or not dst.is_file() or sha256_file(dst) != sha256_file(src):
+            copy_atomic(src, dst)
     write_atomic(previous / FIGURES, json.dumps(known, indent=1, sort_keys=True).encode())
 
 

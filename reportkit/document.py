@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import markdown
 from markupsafe import Markup
 
-from reportkit.files import read_sealed, sha256_bytes, sha256_file, write_atomic, write_sealed
+from reportkit.files import copy_atomic, read_sealed, real_folder, sha256_bytes, sha256_file, write_atomic, write_sealed
 from reportkit.codestyle import ListingStyle
 from reportkit.errors import BuildError
 from reportkit.listing import listing_helper
@@ -298,9 +297,10 @@ def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False
     record = _owned(site)
     owned = record if record is not None else {}
     unsound = f"{site / SITE_MANIFEST}, the record of what publish wrote, is damaged, edited or from an older version"
+    real = site.resolve()          # DIR is the user's and may be a link; the folders in it may not (write_atomic)
     for rel in files:
         target = site / rel
-        if not target.resolve().is_relative_to(site.resolve()):
+        if not target.resolve().is_relative_to(real):
             raise BuildError(f"cannot publish {rel}: {target} leads outside {site} (a link?); pick another folder")
         if not own_folder and (target.exists() or target.is_symlink()) and owned.get(rel) != _digest(target):
             why = "was not written by this tool (or was changed since it was)" if record is not None else \
@@ -310,11 +310,11 @@ def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False
         warn(f"{unsound}: nothing in {site} is removed, so files an earlier publish wrote may stay there")
     written = {rel: sha256_bytes(data) for rel, data in files.items()}
     for rel, data in files.items():
-        write_atomic(site / rel, data)
+        write_atomic(real / rel, data)
     for rel, digest in owned.items():          # what an earlier publish wrote and this one does not
         if rel not in written and _digest(site / rel) == digest:
             (site / rel).unlink()
-    write_sealed(site / SITE_MANIFEST, json.dumps({"files": written}, indent=1, sort_keys=True).encode())
+    write_sealed(real / SITE_MANIFEST, json.dumps({"files": written}, indent=1, sort_keys=True).encode())
     return site / "index.html"
 
 
@@ -339,12 +339,13 @@ def _digest(path: Path) -> str | None:
 
 
 def copy_figures(figures: dict[str, tuple[Path, str]], fig_dir: Path) -> dict[str, tuple[Path, str]]:
-    """Copy each figure to fig_dir/<label><ext>; returns the same mapping pointing at the copies."""
-    fig_dir.mkdir(parents=True, exist_ok=True)
+    """Copy each figure to fig_dir/<label><ext>, replacing what is there (a link too: never written through, see
+    files.write_atomic); returns the same mapping pointing at the copies."""
+    real_folder(fig_dir)
     copied = {}
     for label, (src, caption) in figures.items():
         dst = fig_dir / f"{label}{src.suffix}"
-        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
-            shutil.copyfile(src, dst)
+        if dst.is_symlink() or not dst.is_file() or dst.read_bytes() != src.read_bytes():
+            copy_atomic(src, dst)
         copied[label] = (dst, caption)
     return copied

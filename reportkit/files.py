@@ -1,4 +1,13 @@
-"""Writing files so that readers never see half of one, content digests, and sealed cache files.
+"""Writing files so that readers never see half of one and no link leads a write elsewhere; content digests;
+sealed cache files.
+
+Every file the build writes is replaced, never written into: its bytes go to a new temporary file beside it
+(created with O_EXCL, so neither an existing file nor a link planted at that name is ever opened), which is then
+renamed over it. A link at the file's own name is replaced by the file; what the link pointed to is untouched.
+The folder written into must be a real folder (real_folder): a link there is refused in one line, neither
+followed (it would lead this write and the next ones elsewhere) nor removed (what it points to is not ours). The
+folders that hold only folders are checked where they are made (build/ by the output lock, the cache's by the
+cache); the user's own folders (--out, a --publish DIR) may be links.
 
 A sealed file carries the sha256 of its content in a one-line header, so a cache that reuses it can tell a
 truncated or edited file from a sound one and rebuild it instead of passing it on. The seal guards against
@@ -9,7 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
+import shutil
 from pathlib import Path
+from typing import BinaryIO, Callable
+
+from reportkit.errors import BuildError
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -24,12 +38,33 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def real_folder(folder: Path) -> Path:
+    """`folder`, made if missing; a BuildError (one line, how to fix) when it is a link."""
+    if folder.is_symlink():
+        raise BuildError(f"{folder} is a link (to {os.readlink(folder)}); the build writes only into folders of its "
+                         f"own and never follows a link out: remove it (rm {folder})")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Replace `path` with `data`: readers never see half a file, and a link at `path` is replaced, not followed."""
+    _replace(path, lambda out: out.write(data))
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    """Replace `dst` with a copy of `src`, as write_atomic does (a large file is streamed, not held in memory)."""
+    with open(src, "rb") as source:
+        _replace(dst, lambda out: shutil.copyfileobj(source, out))
+
+
+def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Write a new temporary file beside `path` with `fill`, then rename it over `path`."""
+    tmp = real_folder(path.parent) / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)     # ours alone, never a link
     try:
-        tmp.write_bytes(data)
+        with os.fdopen(fd, "wb") as out:
+            fill(out)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -10,7 +10,7 @@ from typing import Any
 from reportkit import changes, provenance
 from reportkit.cache import Entry
 from reportkit.errors import BuildError
-from reportkit.files import write_atomic
+from reportkit.files import copy_atomic, write_atomic
 from reportkit.plan import Plan
 from reportkit.project import Options, Project
 from reportkit.run import Outcomes
@@ -90,7 +90,7 @@ def section_note(section: Section, plan: Plan, outcomes: Outcomes, command: str)
 
 def publish_artifacts(entries: dict[str, Entry], folder: Path) -> None:
     """Copy each part's artifacts to build/artifacts/ under their own file names (e.g. q3_weights.npz), each
-    written whole or not at all."""
+    written whole or not at all, never through a link (files.copy_atomic)."""
     for entry in entries.values():
         for name in entry.artifacts:
-            write_atomic(folder / entry.artifacts[name], entry.artifact(name).read_bytes())
+            copy_atomic(entry.artifact(name), folder / entry.artifacts[name])

@@ -63,6 +63,22 @@ def copy_of_build(smoke_build, dest):
     return dest
 
 
+def test_links_planted_at_figures_are_replaced_and_what_they_point_to_is_untouched(smoke_build, fixture_root, tmp_path):
+    out = copy_of_build(smoke_build, tmp_path / "out")
+    assert smoke(out, fixture_root, "--all")[0] == 0                  # figures/ and results.json to keep
+    figure = sorted((out / "figures").iterdir())[0].name
+    links = [out / "figures" / figure, out / "build" / "previous" / "figures" / figure]
+    (tmp_path / "elsewhere").mkdir()
+    for i, link in enumerate(links):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        link.symlink_to(tmp_path / "elsewhere" / f"{i}.png")
+        (tmp_path / "elsewhere" / f"{i}.png").write_bytes(b"not the build's")
+    assert smoke(out, fixture_root, "--all")[0] == 0
+    assert [p.read_bytes() for p in sorted((tmp_path / "elsewhere").iterdir())] == [b"not the build's"] * 2
+    assert not links[0].is_symlink() and links[0].read_bytes().startswith(b"\x89PNG")
+
+
 def test_a_forged_metric_is_not_rendered(smoke_build, fixture_root, tmp_path, capsys):
     out = copy_of_build(smoke_build, tmp_path)
     manifest = next((out / "build" / "cache" / "parts" / "q3" / "train").glob("*/manifest.json"))

@@ -170,7 +170,7 @@ def test_bad_input_is_said_at_once_while_another_build_holds_the_folder(tmp_path
 
     (tmp_path / "build").mkdir()
     with open(tmp_path / "build" / ".lock", "a+") as held:           # another build, busy for minutes
-        fcntl.flock(held, fcntl.LOCK_EX)
+        fcntl.lockf(held, fcntl.LOCK_EX)
         for args in (["--section", "q9"], ["run", "q9"], ["--data", str(tmp_path / "nowhere")]):
             run = subprocess.run([sys.executable, "report.py", *args, "--out", str(tmp_path)], cwd=ROOT,
                                  capture_output=True, text=True, timeout=120)

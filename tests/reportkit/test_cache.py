@@ -1,7 +1,10 @@
-"""The part cache: atomic entries, a manifest with every file's size and sha256, damaged entries discarded."""
+"""The part cache: atomic entries, a manifest with every file's size and sha256, damaged entries discarded, the
+leftovers of killed builds removed, no link followed out of the cache."""
 import hashlib
 import json
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,3 +166,58 @@ def test_two_processes_storing_the_same_keys_do_not_fail(tmp_path):
     cache = Cache(tmp_path / "cache", warn=pytest.fail)          # every entry left is sound
     assert [(cache.lookup("q2.toy", f"k{i}").dir / "f.png").read_text() for i in range(3)] == ["png0", "png1", "png2"]
     assert not [p for p in (tmp_path / "cache" / "q2" / "toy").iterdir() if p.name.startswith(".")]
+
+
+STORING = """
+import sys, time
+from pathlib import Path
+from reportkit.cache import Cache
+
+def run(out):
+    (out / "half.npz").write_bytes(b"half")
+    print("running", flush=True)
+    time.sleep(600)
+
+Cache(Path(sys.argv[1])).store("q3.train", sys.argv[2], {}, run)
+"""
+
+
+def storing(root, key, procs):
+    """A process inside Cache.store (its part running), once its temporary folder is there; in `procs` to end."""
+    procs.append(subprocess.Popen([sys.executable, "-c", STORING, str(root), key], stdout=subprocess.PIPE, text=True))
+    assert procs[-1].stdout.readline().strip() == "running"
+    return procs[-1]
+
+
+def test_the_temporary_folders_of_a_killed_build_are_removed_by_the_next_store(tmp_path):
+    folder, procs = tmp_path / "cache" / "q3" / "train", []
+    try:
+        killed = storing(tmp_path / "cache", "k1", procs)
+        [left] = list(folder.iterdir())
+        live = storing(tmp_path / "cache", "k2", procs)
+        killed.kill()
+        killed.wait(timeout=60)
+        assert left.exists()                                           # kill -9 left its temporary entry
+        trash = left.with_name(left.name.replace(".tmp-", ".trash-", 1) + "-k0")     # and one it was discarding
+        trash.mkdir()
+        reused = folder / f".tmp-{live.pid}-1-k3"        # a pid that a later process has again (another start time)
+        reused.mkdir()
+        running = set(folder.iterdir()) - {left, trash, reused}
+        Cache(tmp_path / "cache").store("q3.train", "k4", {}, writer())
+        assert not left.exists() and not trash.exists() and not reused.exists()
+        assert running and all(p.exists() for p in running)            # the running store's folder stays
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait(timeout=60)
+            proc.stdout.close()
+
+
+def test_a_link_between_the_cache_and_a_part_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "train").mkdir(parents=True)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "q3").symlink_to(elsewhere)
+    with pytest.raises(BuildError, match=r"q3 is a link .*remove it"):
+        Cache(tmp_path / "cache").store("q3.train", "k", {}, writer())
+    assert list(elsewhere.rglob("*")) == [elsewhere / "train"]

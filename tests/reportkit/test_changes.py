@@ -1,11 +1,11 @@
 """reportkit.changes: every value of results.json by path, what counts as a change, how `diff` prints it, and
-the previous build kept by each render."""
+the previous build kept by each render, never through a link."""
 import json
 
 import pytest
 
 from reportkit import changes
-from reportkit.errors import ConfigError
+from reportkit.errors import BuildError, ConfigError
 
 
 def results(**sections):
@@ -95,3 +95,47 @@ def test_an_unreadable_figures_table_is_not_compared_and_never_a_path(tmp_path):
     assert changes.read_figures(tmp_path / "f.json") == {"b": {"file": "b.png", "sha256": "y"}}
     (tmp_path / "f.json").write_text("{")
     assert changes.read_figures(tmp_path / "f.json") == {}
+
+
+def a_build_with_figure(tmp_path, content=b"png"):
+    """build/results.json and figures/a.png recorded in build/figures.json, as a render leaves them."""
+    build, figs = tmp_path / "build", tmp_path / "figures"
+    build.mkdir()
+    figs.mkdir()
+    (figs / "a.png").write_bytes(content)
+    (build / "results.json").write_text(json.dumps(results(q={"v": 1})))
+    changes.record_figures(build, {"a": figs / "a.png"})
+    return build, figs
+
+
+def outside(tmp_path, name):
+    path = tmp_path / "elsewhere" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"not the build's")
+    return path
+
+
+def test_keeping_the_previous_build_writes_through_no_link(tmp_path):
+    """A link planted at a kept figure is replaced; a figure that is a link is not kept (it is not the build's)."""
+    build, figs = a_build_with_figure(tmp_path)
+    kept = build / changes.PREVIOUS / "figures" / "a.png"
+    kept.parent.mkdir(parents=True)
+    kept.symlink_to(outside(tmp_path, "kept.png"))
+    changes.keep_previous(build, figs)
+    assert not kept.is_symlink() and kept.read_bytes() == b"png"
+    kept.unlink()
+    (figs / "a.png").unlink()
+    (figs / "a.png").symlink_to(outside(tmp_path, "figure.png"))
+    changes.keep_previous(build, figs)
+    assert not kept.exists()
+    assert [p.read_bytes() for p in (tmp_path / "elsewhere").iterdir()] == [b"not the build's"] * 2
+
+
+def test_a_kept_folder_that_is_a_link_is_refused(tmp_path):
+    build, figs = a_build_with_figure(tmp_path)
+    target = outside(tmp_path, "a.png").parent
+    (build / changes.PREVIOUS).mkdir()
+    (build / changes.PREVIOUS / "figures").symlink_to(target)
+    with pytest.raises(BuildError, match=r"figures is a link .*remove it"):
+        changes.keep_previous(build, figs)
+    assert (target / "a.png").read_bytes() == b"not the build's" and len(list(target.iterdir())) == 1

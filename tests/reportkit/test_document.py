@@ -251,3 +251,18 @@ def test_the_screen_page_is_traceable_and_the_print_page_as_before(tmp_path, mon
     printed = laid_out[0]
     assert "81.2\u00a0% of 7 (<span class=\"math\"><svg" in printed
     assert not re.search("data-metric|data-part|source|[\ue000-\ue003\ue100-\ue17f]", printed)
+
+
+@pytest.mark.parametrize("theirs", [b"not the build's", b"png a"], ids=["other-content", "same-content"])
+def test_copying_figures_replaces_a_link_planted_at_one(tmp_path, theirs):
+    src = tmp_path / "entry" / "a.png"
+    src.parent.mkdir()
+    src.write_bytes(b"png a")
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(theirs)
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "a.png").symlink_to(outside)
+    copied = document.copy_figures({"a": (src, "A caption.")}, tmp_path / "figures")
+    assert copied == {"a": (tmp_path / "figures" / "a.png", "A caption.")}
+    assert not copied["a"][0].is_symlink() and copied["a"][0].read_bytes() == b"png a"
+    assert outside.read_bytes() == theirs

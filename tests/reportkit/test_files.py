@@ -1,8 +1,12 @@
-"""Sealed files: what a cache reuses carries its own digest, so truncation and edits are caught; data digests
-follow links as the loaders do."""
+"""Sealed files: what a cache reuses carries its own digest, so truncation and edits are caught. Atomic writes
+replace a file, never write through a link, and write into no folder that is a link. Data digests follow links
+as the loaders do."""
+import os
+
 import pytest
 
-from reportkit.files import DigestMemo, read_sealed, write_sealed
+from reportkit.errors import BuildError
+from reportkit.files import DigestMemo, copy_atomic, read_sealed, write_atomic, write_sealed
 
 
 def test_a_sealed_file_reads_back_its_content(tmp_path):
@@ -45,3 +49,34 @@ def test_a_linked_class_folder_is_digested_like_a_copy_and_renaming_it_counts(tm
     assert memo.digest(tmp_path / "linked") == memo.digest(tmp_path / "copied")
     (tmp_path / "linked" / "train" / "iris").rename(tmp_path / "linked" / "train" / "lily")
     assert memo.digest(tmp_path / "linked") != memo.digest(tmp_path / "copied")
+
+
+def outside_file(tmp_path, name="outside.txt"):
+    """A file that is not the build's, for links planted in the build's folders to point at."""
+    outside = tmp_path / "elsewhere" / name
+    outside.parent.mkdir(exist_ok=True)
+    outside.write_bytes(b"not the build's")
+    return outside
+
+
+@pytest.mark.parametrize("write", [lambda path, src: write_atomic(path, src.read_bytes()),
+                                   lambda path, src: copy_atomic(src, path)],
+                         ids=["write_atomic", "copy_atomic"])
+def test_a_link_at_the_file_or_its_old_temporary_name_is_replaced_never_written_through(tmp_path, write):
+    (tmp_path / "new").write_bytes(b"new content")
+    (tmp_path / "build").mkdir()
+    path = tmp_path / "build" / "results.json"
+    path.symlink_to(outside_file(tmp_path, "a"))
+    path.with_name(f".{path.name}.{os.getpid()}.tmp").symlink_to(outside_file(tmp_path, "b"))   # the old temp name
+    write(path, tmp_path / "new")
+    assert not path.is_symlink() and path.read_bytes() == b"new content"
+    assert [p.read_bytes() for p in (tmp_path / "elsewhere").iterdir()] == [b"not the build's"] * 2
+
+
+def test_a_folder_that_is_a_link_is_refused_in_one_line(tmp_path):
+    outside = outside_file(tmp_path)
+    (tmp_path / "build").symlink_to(outside.parent)
+    with pytest.raises(BuildError, match=r"build is a link .*remove it") as error:
+        write_atomic(tmp_path / "build" / "outside.txt", b"new content")
+    assert "\n" not in str(error.value)
+    assert [p.name for p in outside.parent.iterdir()] == ["outside.txt"] and outside.read_bytes() == b"not the build's"

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 from reportkit.cache import Cache, Entry
 from reportkit.codekey import CodeIndex
 from reportkit.errors import ConfigError
-from reportkit.files import DigestMemo, sha256_bytes
+from reportkit.files import DigestMemo, real_folder, sha256_bytes
 from reportkit.project import Options, Project
 from reportkit.section import Part, Section
 
@@ -139,8 +139,9 @@ def plan(project: Project, opts: Options, warn: Callable[[str], None] = print) -
     """Every part's inputs, key and (sound) cache entry, in dependency order; nothing runs."""
     check_targets(opts.targets, project)
     data_root, root_problem = data_root_of(project, opts)
-    cache = Cache(opts.build_dir / "cache" / "parts", warn)
-    memo = DigestMemo(opts.build_dir / "cache" / "digests.json")
+    cache_dir = real_folder(opts.build_dir / "cache")        # every cache lives in it: a link there is refused
+    cache = Cache(cache_dir / "parts", warn)
+    memo = DigestMemo(cache_dir / "digests.json")
     index = CodeIndex(project.root, project.code_packages)
     planned: dict[str, Planned] = {}
     for pid, section, part in all_parts(project):

@@ -131,3 +131,15 @@ def test_section_results_merge_metrics_and_give_each_part_its_config(toy):
     planned = plan(p, opts(root, profile="smoke"))
     assert section_results(p.sections[0], planned, entries) == {
         "total": 11, "count": 2, "device": "cpu", "config": {"train": {"n": 2}}}
+
+
+def test_a_cache_folder_that_is_a_link_is_refused_before_anything_runs(toy, tmp_path):
+    root, project = toy
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    options = opts(root)
+    options.build_dir.mkdir(parents=True, exist_ok=True)
+    (options.build_dir / "cache").symlink_to(elsewhere)
+    with pytest.raises(BuildError, match=r"cache is a link .*remove it"):
+        plan(project(), options)
+    assert list(elsewhere.iterdir()) == []

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reportkit.errors import BuildError
-from reportkit.files import sha256_bytes, sha256_file
+from reportkit.files import read_json, sha256_bytes, sha256_file
 
 KEEP_ENTRIES = 3      # per part: enough to switch profiles back and forth without rerunning
 MANIFEST = "manifest.json"
@@ -111,7 +111,7 @@ def naming_problem(fields: dict[str, Any], files: Any) -> str | None:
 def read_entry(folder: Path, key: str) -> tuple[dict | None, str | None]:
     """(manifest, None) for a sound entry, else (None, what is wrong with it)."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text())
+        manifest = read_json(folder / MANIFEST)
         files = manifest["files"]
         if manifest["key"] != key:
             return None, f"its manifest is for key {manifest['key']}"
@@ -120,7 +120,9 @@ def read_entry(folder: Path, key: str) -> tuple[dict | None, str | None]:
         if "seal" not in manifest:
             return None, "its manifest has no seal (an older version wrote it)"
         sealed = manifest["seal"] == seal(manifest)
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except ValueError as e:
+        return None, f"its manifest is unreadable ({e})"
+    except (OSError, KeyError, TypeError) as e:
         return None, f"its manifest is unreadable ({type(e).__name__})"
     if not sealed:
         return None, "its manifest was edited (its seal does not match)"
@@ -182,9 +184,11 @@ class Cache:
         """The manifest of the part's most recently written readable entry (to explain a miss against)."""
         for path in reversed(self._entries(part_id)):
             try:
-                return json.loads(path.read_text())
+                manifest = read_json(path)
             except (OSError, ValueError):
                 continue
+            if isinstance(manifest, dict):
+                return manifest
         return None
 
     def store(self, part_id: str, key: str, inputs: dict, run: Callable[[Path], dict]) -> Entry:

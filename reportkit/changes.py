@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reportkit.errors import ConfigError
-from reportkit.files import sha256_file, write_atomic
+from reportkit.files import MAX_JSON_BYTES, read_json, read_regular, sha256_file, write_atomic
 
 PREVIOUS = "previous"                      # build/previous/
 FIGURES = "figures.json"                   # build/figures.json: {label: {"file": name, "sha256": digest}}
@@ -153,12 +153,16 @@ def show(path: str, value: Any) -> str:
 # ---------------------------------------------------------------- keeping the build before this one
 def keep_previous(build_dir: Path, fig_dir: Path) -> None:
     """Before a render replaces them: the current results.json, figures.json and figure files become the
-    previous build's (a first build has none; nothing is kept then)."""
-    results, figures = build_dir / "results.json", build_dir / FIGURES
-    if not results.is_file():
+    previous build's. Without a current results.json (a first build) or with one that is no build's, nothing
+    is kept and an older previous build is dropped: `diff` never compares with a build two renders back."""
+    results, figures, previous = build_dir / "results.json", build_dir / FIGURES, build_dir / PREVIOUS
+    try:
+        data = read_regular(results, MAX_JSON_BYTES)
+    except (OSError, ValueError):          # no build's results.json: the next diff has nothing to compare with
+        for name in ("results.json", FIGURES):
+            (previous / name).unlink(missing_ok=True)
         return
-    previous = build_dir / PREVIOUS
-    write_atomic(previous / "results.json", results.read_bytes())
+    write_atomic(previous / "results.json", data)
     known = read_figures(figures) if figures.is_file() else {}
     for name in sorted({f["file"] for f in known.values()}):
         src, dst = fig_dir / name, previous / "figures" / name
@@ -177,11 +181,13 @@ def record_figures(build_dir: Path, figures: dict[str, Path]) -> None:
 def read_results(path: Path) -> dict:
     """A results.json, or a one-line ConfigError saying why it is not one."""
     try:
-        results = json.loads(path.read_text())
+        results = read_json(path)
     except FileNotFoundError:
         raise ConfigError(f"{path} does not exist") from None
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{path} is not a results file ({type(e).__name__}); pass a build's results.json") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read {path} ({e.strerror}); pass a build's results.json") from None
+    except ValueError as e:
+        raise ConfigError(f"{path} is not a results file ({e}); pass a build's results.json") from None
     if not isinstance(results, dict) or not isinstance(results.get("meta"), dict):
         raise ConfigError(f"{path} is not a results file (no 'meta'); pass a build's results.json")
     return results
@@ -190,7 +196,7 @@ def read_results(path: Path) -> dict:
 def read_figures(path: Path) -> dict:
     """A figures.json; {} when it is unreadable (figures are then not compared, never a traceback)."""
     try:
-        table = json.loads(path.read_text())
+        table = read_json(path)
     except (OSError, ValueError):
         return {}
     return {k: v for k, v in table.items() if isinstance(v, dict) and isinstance(v.get("sha256"), str)

@@ -23,7 +23,7 @@ from typing import Any
 import markdown
 from markupsafe import Markup
 
-from reportkit.files import read_sealed, sha256_bytes, sha256_file, write_atomic, write_sealed
+from reportkit.files import parse_json, read_json, read_sealed, sha256_bytes, sha256_file, write_atomic, write_sealed
 from reportkit.codestyle import ListingStyle
 from reportkit.errors import BuildError
 from reportkit.listing import listing_helper
@@ -223,7 +223,7 @@ def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None
         pdf, pages = read_sealed(cached), read_sealed(layout)
         try:
             if pdf is not None and pages is not None:
-                return pdf, json.loads(pages)
+                return pdf, parse_json(pages)
         except ValueError:
             pass
         warn(f"cache: the cached PDF {cached.name} is damaged or from an older version; laying it out again")
@@ -311,7 +311,7 @@ def publish(html_file: Path, fig_dir: Path, site: Path, own_folder: bool = False
 def _owned(site: Path) -> dict[str, str]:
     """{relative path: sha256} of what the last publish into `site` wrote; {} when there is no sound record."""
     try:
-        files = json.loads((site / SITE_MANIFEST).read_text())["files"]
+        files = read_json(site / SITE_MANIFEST)["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
     if not isinstance(files, dict):

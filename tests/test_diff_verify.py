@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import run_main
+from conftest import fifo, run_main
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +65,27 @@ def test_bad_input_is_one_line_and_exit_code_2(build, capsys, args, message):
     code, _ = cli(*args)
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def sparse(path, size):
+    """A file of `size` zero bytes that takes no room on disk."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_text('{"meta": {}, "q3": {"valid_accuracy": ' + "1" * 400 + "}}"), "an integer of 400 digits"),
+    (lambda p: p.write_text('{"meta": {}, "q9": ' + "[" * 100_000 + "]" * 100_000 + "}"), "nested deeper than 64"),
+    (lambda p: sparse(p, 65 * 2 ** 20), "larger than 67108864 bytes"),
+    (lambda p: p.symlink_to("/dev/zero"), "not a regular file"),
+    (lambda p: fifo(p), "not a regular file"),
+], ids=["400-digit-integer", "nested-100000-deep", "65-MiB", "dev-zero", "fifo"])
+def test_a_hostile_file_to_compare_with_is_one_line_and_exit_code_2(build, capsys, tmp_path, make, message):
+    out, cli = build
+    make(tmp_path / "saved.json")
+    code, _ = cli("diff", "--against", str(tmp_path / "saved.json"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err and "saved.json" in err, err
 
 
 def test_verify_reruns_a_numpy_and_a_torch_part_and_they_agree(build):

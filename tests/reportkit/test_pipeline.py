@@ -2,7 +2,7 @@
 exactly what changed, damaged entries rebuilt, missing data refused before anything runs."""
 import pytest
 
-from reportkit import pipeline
+from reportkit import changes, pipeline
 from reportkit.errors import BuildError, ConfigError, DataError
 from reportkit.plan import plan
 from reportkit.render import section_results
@@ -131,3 +131,13 @@ def test_section_results_merge_metrics_and_give_each_part_its_config(toy):
     planned = plan(p, opts(root, profile="smoke"))
     assert section_results(p.sections[0], planned, entries) == {
         "total": 11, "count": 2, "device": "cpu", "config": {"train": {"n": 2}}}
+
+
+def test_a_huge_integer_in_the_last_results_is_said_in_the_summary_not_a_crash(tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "results.json").write_text('{"meta": {}, "q": {"v": ' + "9" * 400 + "}}")
+    changes.keep_previous(build, tmp_path / "figures")              # the next render starts
+    (build / "results.json").write_text('{"meta": {}, "q": {"v": 1.5}}')
+    said = pipeline.what_changed(build, "report.py")
+    assert said.startswith("nothing to compare this build with") and "an integer of 400 digits" in said, said

@@ -2,7 +2,8 @@
 
 Each render keeps the build before it in build/previous/ (its results.json, figures.json and figure files), so
 `diff` can say what the last change changed, and the published site can show changed figures side by side.
-Timings (metrics named `seconds`, `*_seconds`, `*_time_share`) change on every run; they are counted, not listed.
+Timings (a value with `seconds`, `*_seconds`, `*_seconds_*` or `*_time_share` anywhere along its path) change on
+every run: `diff`, the build's summary and `verify` count them and never compare them (is_timing).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from reportkit.files import MAX_JSON_BYTES, read_json, read_regular, sha256_file
 
 PREVIOUS = "previous"                      # build/previous/
 FIGURES = "figures.json"                   # build/figures.json: {label: {"file": name, "sha256": digest}}
-TIMING = re.compile(r"(^|_)seconds$|_time_share$")
+TIMING = re.compile(r"(^|_)seconds($|_)|_time_share$")      # seconds, train_seconds, seconds_per_epoch, ...
 FRACTION = re.compile(r"acc(uracy)?$|_acc(uracy)?_|^acc")    # accuracies print as percentages
 
 
@@ -88,7 +89,7 @@ def compare(old: dict, new: dict, old_figures: dict | None = None, new_figures: 
             b, a = before.get(path, MISSING), after.get(path, MISSING)
             if same(b, a):
                 continue
-            if TIMING.search(path.rsplit(".", 1)[-1]):
+            if is_timing(path):
                 changes.timings += 1
             else:
                 rows.append((path, b, a))
@@ -103,6 +104,12 @@ def compare(old: dict, new: dict, old_figures: dict | None = None, new_figures: 
             elif old_figures[label]["sha256"] != new_figures[label]["sha256"]:
                 changes.figures.append((label, "changed"))
     return changes
+
+
+def is_timing(path: str) -> bool:
+    """Whether a value is a timing: a name along its path says so, at any depth (q3.seconds, and also
+    q5.train_seconds.handout and q6_2.finetune.seconds.features)."""
+    return any(TIMING.search(name) for name in path.split("."))
 
 
 class _Missing:

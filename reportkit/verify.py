@@ -3,7 +3,7 @@
 The parts a rerun reads come from the cache, as in a build; nothing of the cache changes. A part without torch
 must agree exactly: every metric, every figure byte. A torch part must agree within TORCH_TOLERANCE (relative, on
 each number) and its figures pixel by pixel within PIXEL_TOLERANCE, since torch kernels may order sums
-differently from run to run on some devices. Timings (changes.TIMING) are not compared.
+differently from run to run on some devices. Timings (changes.is_timing) are not compared.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from reportkit.cache import Entry
-from reportkit.changes import TIMING, is_number, leaves, same
+from reportkit.changes import is_number, is_timing, leaves, same
 from reportkit.errors import ConfigError, DataError
 from reportkit.execute import execute
 from reportkit.files import sha256_file
@@ -61,7 +61,7 @@ def differences(entry: Entry, fields: dict, out_dir: Path, torch: bool) -> list[
     found = []
     cached, rerun = leaves(entry.metrics), leaves(fields["metrics"])
     for path in sorted(set(cached) | set(rerun)):
-        if TIMING.search(path.rsplit(".", 1)[-1]):
+        if is_timing(path):
             continue
         a, b = cached.get(path), rerun.get(path)
         if not agrees(a, b, torch):

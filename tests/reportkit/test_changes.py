@@ -95,3 +95,13 @@ def test_an_unreadable_figures_table_is_not_compared_and_never_a_path(tmp_path):
     assert changes.read_figures(tmp_path / "f.json") == {"b": {"file": "b.png", "sha256": "y"}}
     (tmp_path / "f.json").write_text("{")
     assert changes.read_figures(tmp_path / "f.json") == {}
+
+
+def test_a_timing_is_a_timing_wherever_it_nests():
+    old = results(q5={"train_seconds": {"handout": 0.2, "pca": 0.4}, "loss": 1.0},
+                  q6_2={"finetune": {"seconds": {"features": 3.0}, "acc": 0.5}})
+    new = results(q5={"train_seconds": {"handout": 0.3, "pca": 0.5}, "loss": 1.0},
+                  q6_2={"finetune": {"seconds": {"features": 4.0}, "acc": 0.5}})
+    found = changes.compare(old, new)
+    assert found.count == 0 and found.timings == 3
+    assert found.summary() == "no change in any number or figure since the last build"

@@ -3,6 +3,7 @@ value, nothing of the cache changes, and what cannot be verified is one line."""
 import pytest
 
 from reportkit import verify
+from reportkit.cache import Entry
 from reportkit.errors import ConfigError
 from toyproject import opts, run
 
@@ -68,3 +69,11 @@ def test_figures_of_a_torch_part_may_differ_by_one_level_of_a_pixel(tmp_path):
     assert verify.same_figure(tmp_path / "a.png", tmp_path / "b.png", torch=True)
     assert not verify.same_figure(tmp_path / "a.png", tmp_path / "b.png", torch=False)
     assert not verify.same_figure(tmp_path / "a.png", tmp_path / "c.png", torch=True)
+
+
+def test_a_nested_timing_is_not_compared(tmp_path):
+    entry = Entry(tmp_path, {"metrics": {"loss": 1.0, "train_seconds": {"handout": 0.2}}, "figures": []})
+    rerun = {"metrics": {"loss": 1.0, "train_seconds": {"handout": 0.3}}, "figures": []}
+    assert verify.differences(entry, rerun, tmp_path, torch=False) == []
+    rerun["metrics"]["loss"] = 1.5
+    assert verify.differences(entry, rerun, tmp_path, torch=False) == ["loss: cached 1, rerun 1.5"]

@@ -5,9 +5,9 @@ looks like a hit. Its manifest lists every file with its size and sha256 and is 
 content, so metrics edited by hand are caught like altered files. A manifest may name only plain files of its
 own folder (no paths, no links): its names become paths when figures and artifacts are copied out. A lookup
 that finds the manifest unreadable, unsealed or naming anything else, or a file missing or altered, says so in
-one line, discards the entry and reports a miss, so the part reruns. Two processes may store the same key at
-once: the first rename wins and the other uses its entry. `explain` compares the inputs of the last entry with
-today's to say why a part would rerun.
+one line, discards the entry and reports a miss, so the part reruns; a read-only cache (`verify`'s) only notes
+what is wrong in `damaged`. Two processes may store the same key at once: the first rename wins and the other
+uses its entry. `explain` compares the inputs of the last entry with today's to say why a part would rerun.
 """
 from __future__ import annotations
 
@@ -156,22 +156,28 @@ def _discard(folder: Path) -> None:
 
 
 class Cache:
-    def __init__(self, root: Path, warn: Callable[[str], None] = print):
+    def __init__(self, root: Path, warn: Callable[[str], None] = print, read_only: bool = False):
         self.root = root
         self.warn = warn
+        self.read_only = read_only
+        self.damaged: dict[str, str] = {}          # read-only: part id -> what is wrong with its entry
 
     def folder(self, part_id: str) -> Path:
         return self.root.joinpath(*part_id.split("."))
 
     def lookup(self, part_id: str, key: str) -> Entry | None:
-        """The sound entry for (part, key), or None; a damaged one is reported, removed and missed."""
+        """The sound entry for (part, key), or None; a damaged one is missed, and reported and removed (noted in
+        `damaged` if the cache is read-only)."""
         folder = self.folder(part_id) / key
         if not folder.exists():
             return None
         manifest, problem = read_entry(folder, key)
         if problem:
-            self.warn(f"cache: {part_id} entry {key} is damaged ({problem}); discarded, the part reruns")
-            _discard(folder)
+            if self.read_only:
+                self.damaged[part_id] = problem
+            else:
+                self.warn(f"cache: {part_id} entry {key} is damaged ({problem}); discarded, the part reruns")
+                _discard(folder)
             return None
         return Entry(folder, manifest)
 

@@ -1,10 +1,13 @@
 """reportkit.verify on the toy project: a rerun that computes the same agrees, one that does not is named value by
 value, nothing of the cache changes, and what cannot be verified is one line."""
+import re
+import shutil
+
 import pytest
 
 from reportkit import verify
 from reportkit.cache import Entry
-from reportkit.errors import ConfigError
+from reportkit.errors import ConfigError, DataError
 from toyproject import opts, run
 
 
@@ -39,6 +42,22 @@ def test_a_part_that_computes_something_else_differs_and_says_what(shifted, monk
     assert not verify.verify(project(), opts(root), ["s1.train"], say=said.append)
     assert said[0].startswith("s1.train") and "DIFFERS in 1 value" in said[0]
     assert said[1].strip() == "total: cached 16, rerun 17"
+
+
+@pytest.mark.parametrize("damage, error, message", [
+    (lambda d: (d / "values.txt").write_text("7 7"), DataError,
+     "s1.train's cached entry is damaged (values.txt was altered): rebuild it with python -m reportkit --section "
+     "s1.train, with the same flags, then verify again"),
+    (lambda d: shutil.rmtree(d), ConfigError,
+     "s1.train is not cached for these options, so s1.draw cannot be rerun: build it first"),
+], ids=["damaged", "removed"])
+def test_an_upstream_without_a_sound_entry_is_one_line_and_verify_changes_nothing(shifted, damage, error, message):
+    root, project = shifted
+    damage(next((root / "out" / "build" / "cache" / "parts" / "s1" / "train").iterdir()))
+    before, said = cache_files(root), []
+    with pytest.raises(error, match=re.escape(message)):
+        verify.verify(project(), opts(root), ["s1.draw"], say=said.append)
+    assert cache_files(root) == before and said == []
 
 
 def test_what_is_not_cached_or_not_a_part_cannot_be_verified(toy):

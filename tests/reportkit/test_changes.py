@@ -139,7 +139,8 @@ def test_figures_that_cannot_be_compared_are_said_first_and_never_added(tmp_path
 
 
 @pytest.mark.parametrize("old, new, across", [
-    ({"profile": "full", "seed": 0}, {"profile": "smoke", "seed": 0}, "a smoke build with a full build (profiles differ)"),
+    ({"profile": "full", "seed": 0}, {"profile": "smoke", "seed": 0},
+     "a smoke build with a full build (profiles differ)"),
     ({"seed": 0, "device": "cpu"}, {"seed": 1, "device": "cuda"},
      "a seed 1, cuda build with a seed 0, cpu build (seeds and devices differ)"),
     ({"profile": "full"}, {}, "a (unrecorded) build with a full build (profiles differ)"),

@@ -151,3 +151,13 @@ def test_builds_of_another_profile_seed_or_device_say_so_first(old, new, across)
     assert found.summary() == f"comparing {across}: changed since the last build: 1 value(s) in q, 0 figure(s)"
     assert changes.compare({"meta": {**old, "git": "a"}, "q": {}}, {"meta": {**old, "git": "b"}, "q": {}}).lines() \
         == ["no change"]
+
+
+def test_a_timing_is_a_timing_wherever_it_nests():
+    old = results(q5={"train_seconds": {"handout": 0.2, "pca": 0.4}, "loss": 1.0},
+                  q6_2={"finetune": {"seconds": {"features": 3.0}, "acc": 0.5}})
+    new = results(q5={"train_seconds": {"handout": 0.3, "pca": 0.5}, "loss": 1.0},
+                  q6_2={"finetune": {"seconds": {"features": 4.0}, "acc": 0.5}})
+    found = changes.compare(old, new)
+    assert found.count == 0 and found.timings == 3
+    assert found.summary() == "no change in any number or figure since the last build"

@@ -40,6 +40,7 @@ SECTION_MODULES = (                       # the order of the writeup
     "experiments.q6_2_finetune",
 )
 COMMANDS = ("build", "list", "explain", "run", "diff", "verify", "ocr", "submit", "serve")
+CACHES_NOTHING = ("list", "explain", "diff", "verify")      # Ctrl-C in them leaves no finished part behind
 OCR_MODELS = {"mlp": ("q3.train", "q3_weights"), "cnn": ("q6_1.nist_cnn", "q6_cnn_nist36")}   # part, artifact
 ANDREW_ID = re.compile(r"[a-z][a-z0-9]{1,15}")      # CMU's shape: lower-case letters and digits
 
@@ -332,7 +333,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {where}: {e.strerror or e}; check permissions or pass --out DIR", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: finished parts stay cached; rerun the same command to continue", file=sys.stderr)
+        left = (f"{args.command} caches nothing; rerun the same command to start again" if args.command in
+                CACHES_NOTHING else "finished parts stay cached; rerun the same command to continue")
+        print(f"interrupted: {left}", file=sys.stderr)
         return 130
 
 

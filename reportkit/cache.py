@@ -5,9 +5,9 @@ looks like a hit. Its manifest lists every file with its size and sha256 and is 
 content, so metrics edited by hand are caught like altered files. A manifest may name only plain files of its
 own folder (no paths, no links): its names become paths when figures and artifacts are copied out. A lookup
 that finds the manifest unreadable, unsealed or naming anything else, or a file missing or altered, says so in
-one line, discards the entry and reports a miss, so the part reruns. Two processes may store the same key at
-once: the first rename wins and the other uses its entry. `explain` compares the inputs of the last entry with
-today's to say why a part would rerun.
+one line, discards the entry and reports a miss, so the part reruns; a read-only cache (`verify`'s) only notes
+what is wrong in `damaged`. Two processes may store the same key at once: the first rename wins and the other
+uses its entry. `explain` compares the inputs of the last entry with today's to say why a part would rerun.
 
 Temporary and discarded folders (`.tmp-*`, `.trash-*`) carry the pid and start time of the process that made
 them; a build killed with them (kill -9, out of memory) leaves them behind, and the next store into the part's
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reportkit.errors import BuildError
-from reportkit.files import real_folder, sha256_bytes, sha256_file
+from reportkit.files import read_json, real_folder, sha256_bytes, sha256_file
 
 KEEP_ENTRIES = 3      # per part: enough to switch profiles back and forth without rerunning
 MANIFEST = "manifest.json"
@@ -118,7 +118,7 @@ def naming_problem(fields: dict[str, Any], files: Any) -> str | None:
 def read_entry(folder: Path, key: str) -> tuple[dict | None, str | None]:
     """(manifest, None) for a sound entry, else (None, what is wrong with it)."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text())
+        manifest = read_json(folder / MANIFEST)
         files = manifest["files"]
         if manifest["key"] != key:
             return None, f"its manifest is for key {manifest['key']}"
@@ -127,7 +127,9 @@ def read_entry(folder: Path, key: str) -> tuple[dict | None, str | None]:
         if "seal" not in manifest:
             return None, "its manifest has no seal (an older version wrote it)"
         sealed = manifest["seal"] == seal(manifest)
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except ValueError as e:
+        return None, f"its manifest is unreadable ({e})"
+    except (OSError, KeyError, TypeError) as e:
         return None, f"its manifest is unreadable ({type(e).__name__})"
     if not sealed:
         return None, "its manifest was edited (its seal does not match)"
@@ -184,22 +186,28 @@ def _discard(folder: Path) -> None:
 
 
 class Cache:
-    def __init__(self, root: Path, warn: Callable[[str], None] = print):
+    def __init__(self, root: Path, warn: Callable[[str], None] = print, read_only: bool = False):
         self.root = root
         self.warn = warn
+        self.read_only = read_only
+        self.damaged: dict[str, str] = {}          # read-only: part id -> what is wrong with its entry
 
     def folder(self, part_id: str) -> Path:
         return self.root.joinpath(*part_id.split("."))
 
     def lookup(self, part_id: str, key: str) -> Entry | None:
-        """The sound entry for (part, key), or None; a damaged one is reported, removed and missed."""
+        """The sound entry for (part, key), or None; a damaged one is missed, and reported and removed (noted in
+        `damaged` if the cache is read-only)."""
         folder = self.folder(part_id) / key
         if not folder.exists():
             return None
         manifest, problem = read_entry(folder, key)
         if problem:
-            self.warn(f"cache: {part_id} entry {key} is damaged ({problem}); discarded, the part reruns")
-            _discard(folder)
+            if self.read_only:
+                self.damaged[part_id] = problem
+            else:
+                self.warn(f"cache: {part_id} entry {key} is damaged ({problem}); discarded, the part reruns")
+                _discard(folder)
             return None
         return Entry(folder, manifest)
 
@@ -212,9 +220,11 @@ class Cache:
         """The manifest of the part's most recently written readable entry (to explain a miss against)."""
         for path in reversed(self._entries(part_id)):
             try:
-                return json.loads(path.read_text())
+                manifest = read_json(path)
             except (OSError, ValueError):
                 continue
+            if isinstance(manifest, dict):
+                return manifest
         return None
 
     def store(self, part_id: str, key: str, inputs: dict, run: Callable[[Path], dict]) -> Entry:

@@ -2,7 +2,11 @@
 
 Each render keeps the build before it in build/previous/ (its results.json, figures.json and figure files), so
 `diff` can say what the last change changed, and the published site can show changed figures side by side.
-Timings (metrics named `seconds`, `*_seconds`, `*_time_share`) change on every run; they are counted, not listed.
+Builds of another profile, seed or device (results.json's meta) differ in most values for that reason alone, and
+a figures.json that is missing or damaged means figures cannot be compared: both are said first, so neither
+passes for a change.
+Timings (a value with `seconds`, `*_seconds`, `*_seconds_*` or `*_time_share` anywhere along its path) change on
+every run: `diff`, the build's summary and `verify` count them and never compare them (is_timing).
 """
 from __future__ import annotations
 
@@ -10,17 +14,19 @@ import json
 import math
 from html import escape
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from reportkit.errors import ConfigError
-from reportkit.files import copy_atomic, sha256_file, write_atomic
+from reportkit.files import MAX_JSON_BYTES, copy_atomic, read_json, read_regular, real_folder, sha256_file, write_atomic
 
 PREVIOUS = "previous"                      # build/previous/
 FIGURES = "figures.json"                   # build/figures.json: {label: {"file": name, "sha256": digest}}
-TIMING = re.compile(r"(^|_)seconds$|_time_share$")
+TIMING = re.compile(r"(^|_)seconds($|_)|_time_share$")      # seconds, train_seconds, seconds_per_epoch, ...
 FRACTION = re.compile(r"acc(uracy)?$|_acc(uracy)?_|^acc")    # accuracies print as percentages
+OPTIONS = {"profile": "profiles", "seed": "seeds", "device": "devices"}      # in meta: each changes most values
+PLAIN_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")                      # a figure file of figures/
 
 
 @dataclass
@@ -30,16 +36,25 @@ class Changes:
     values: dict[str, list[tuple[str, Any, Any]]] = field(default_factory=dict)   # section -> (path, old, new)
     figures: list[tuple[str, str]] = field(default_factory=list)                   # (label, "changed"/"added"/...)
     timings: int = 0                       # timing values that changed (not listed)
+    across: str = ""                       # "a smoke build with a full build (profiles differ)", if they do
+    figures_unknown: str = ""              # why figures were not compared, if they were not
 
     @property
     def count(self) -> int:
         return sum(map(len, self.values.values())) + len(self.figures)
 
+    def notes(self) -> list[str]:
+        """What to know before reading the changes."""
+        return ([f"note: comparing {self.across}; most values differ for that reason"] if self.across else []) + \
+            ([f"note: figures not compared: {self.figures_unknown}"] if self.figures_unknown else [])
+
     def lines(self) -> list[str]:
-        """`diff`'s report: a heading per section, one line per value, then the figures; "no change" if none."""
+        """`diff`'s report: the notes, a heading per section, one line per value, then the figures; "no change"
+        if none."""
+        out = self.notes()
         if not self.count:
-            return ["no change" + (f" (only {self.timings} timings)" if self.timings else "")]
-        out = []
+            nothing = "no change in any value" if self.figures_unknown else "no change"
+            return out + [nothing + (f" (only {self.timings} timings)" if self.timings else "")]
         for section, rows in self.values.items():
             out.append(section)
             width = max(len(path) for path, _, _ in rows)
@@ -53,12 +68,16 @@ class Changes:
 
     def summary(self) -> str:
         """One line for the end of a build."""
+        figures = f"figures not compared ({self.figures_unknown})" if self.figures_unknown else ""
         if not self.count:
-            return "no change in any number or figure since the last build"
-        values = sum(map(len, self.values.values()))
-        where = ", ".join(self.values)
-        return (f"changed since the last build: {values} value(s)" + (f" in {where}" if where else "")
-                + f", {len(self.figures)} figure(s)")
+            text = ("no change in any number since the last build; " + figures if figures
+                    else "no change in any number or figure since the last build")
+        else:
+            values = sum(map(len, self.values.values()))
+            where = ", ".join(self.values)
+            text = (f"changed since the last build: {values} value(s)" + (f" in {where}" if where else "")
+                    + (f"; {figures}" if figures else f", {len(self.figures)} figure(s)"))
+        return (f"comparing {self.across}: " if self.across else "") + text
 
 
 def leaves(tree: Any, path: str = "") -> dict[str, Any]:
@@ -78,7 +97,7 @@ def leaves(tree: Any, path: str = "") -> dict[str, Any]:
 
 def compare(old: dict, new: dict, old_figures: dict | None = None, new_figures: dict | None = None) -> Changes:
     """The changes from one results.json (as loaded) to another; figures when both digests are known."""
-    changes = Changes()
+    changes = Changes(across=other_options(old.get("meta", {}), new.get("meta", {})))
     sections = [s for s in new if s != "meta"] + [s for s in old if s != "meta" and s not in new]
     for section in sections:
         before, after = leaves(old.get(section, {}), section), leaves(new.get(section, {}), section)
@@ -87,7 +106,7 @@ def compare(old: dict, new: dict, old_figures: dict | None = None, new_figures: 
             b, a = before.get(path, MISSING), after.get(path, MISSING)
             if same(b, a):
                 continue
-            if TIMING.search(path.rsplit(".", 1)[-1]):
+            if is_timing(path):
                 changes.timings += 1
             else:
                 rows.append((path, b, a))
@@ -102,6 +121,34 @@ def compare(old: dict, new: dict, old_figures: dict | None = None, new_figures: 
             elif old_figures[label]["sha256"] != new_figures[label]["sha256"]:
                 changes.figures.append((label, "changed"))
     return changes
+
+
+def is_timing(path: str) -> bool:
+    """Whether a value is a timing: a name along its path says so, at any depth (q3.seconds, and also
+    q5.train_seconds.handout and q6_2.finetune.seconds.features)."""
+    return any(TIMING.search(name) for name in path.split("."))
+
+
+def other_options(old_meta: dict, new_meta: dict) -> str:
+    """'a smoke build with a full build (profiles differ)' when the builds ran with another profile, seed or
+    device; "" when they did not."""
+    differ = [k for k in OPTIONS if not same(old_meta.get(k, MISSING), new_meta.get(k, MISSING))]
+    if not differ:
+        return ""
+
+    def build(meta: dict) -> str:
+        return ", ".join(("seed " if k == "seed" else "") + word(meta.get(k, MISSING)) for k in differ) + " build"
+    names = [OPTIONS[k] for k in differ]
+    which = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
+    return f"a {build(new_meta)} with a {build(old_meta)} ({which} differ)"
+
+
+def word(value: Any) -> str:
+    """A meta value in a sentence: as written when it is a short printable word, else as JSON, cut short."""
+    if value is MISSING:
+        return "(unrecorded)"
+    text = value if isinstance(value, str) and value.isprintable() else json.dumps(value)
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 class _Missing:
@@ -152,14 +199,24 @@ def show(path: str, value: Any) -> str:
 # ---------------------------------------------------------------- keeping the build before this one
 def keep_previous(build_dir: Path, fig_dir: Path) -> None:
     """Before a render replaces them: the current results.json, figures.json and figure files become the
-    previous build's (a first build has none; nothing is kept then). Each is replaced, never written through a
-    link (files.write_atomic); a figure that is a link is not the build's, and is not kept."""
-    results, figures = build_dir / "results.json", build_dir / FIGURES
-    if not results.is_file():
+    previous build's. Without a current results.json (a first build) or with one that is no build's, nothing
+    is kept and an older previous build is dropped: `diff` never compares with a build two renders back. Each
+    file is replaced, never written through a link (files.write_atomic); a figure that is a link is not the
+    build's, and is not kept."""
+    results, figures, previous = build_dir / "results.json", build_dir / FIGURES, build_dir / PREVIOUS
+    try:
+        data = read_regular(results, MAX_JSON_BYTES)
+    except (OSError, ValueError):          # no build's results.json: the next diff has nothing to compare with
+        if previous.exists() or previous.is_symlink():
+            for name in ("results.json", FIGURES):
+                (real_folder(previous) / name).unlink(missing_ok=True)      # never removed through a link
         return
-    previous = build_dir / PREVIOUS
-    write_atomic(previous / "results.json", results.read_bytes())
-    known = read_figures(figures) if figures.is_file() else {}
+    write_atomic(previous / "results.json", data)
+    try:
+        known = read_figures(figures)
+    except ConfigError:                   # the next diff says why figures are not compared, never "added"
+        (previous / FIGURES).unlink(missing_ok=True)
+        return
     for name in sorted({f["file"] for f in known.values()}):
         src, dst = fig_dir / name, previous / "figures" / name
         if src.is_symlink() or not src.is_file():
@@ -178,25 +235,34 @@ def record_figures(build_dir: Path, figures: dict[str, Path]) -> None:
 def read_results(path: Path) -> dict:
     """A results.json, or a one-line ConfigError saying why it is not one."""
     try:
-        results = json.loads(path.read_text())
+        results = read_json(path)
     except FileNotFoundError:
         raise ConfigError(f"{path} does not exist") from None
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{path} is not a results file ({type(e).__name__}); pass a build's results.json") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read {path} ({e.strerror}); pass a build's results.json") from None
+    except ValueError as e:
+        raise ConfigError(f"{path} is not a results file ({e}); pass a build's results.json") from None
     if not isinstance(results, dict) or not isinstance(results.get("meta"), dict):
         raise ConfigError(f"{path} is not a results file (no 'meta'); pass a build's results.json")
     return results
 
 
 def read_figures(path: Path) -> dict:
-    """A figures.json; {} when it is unreadable (figures are then not compared, never a traceback)."""
+    """A figures.json, each file a plain name of figures/; else a one-line ConfigError saying why (figures are
+    then not compared: a table read as empty would make every figure "added")."""
     try:
-        table = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return {k: v for k, v in table.items() if isinstance(v, dict) and isinstance(v.get("sha256"), str)
-            and isinstance(v.get("file"), str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", v["file"])} \
-        if isinstance(table, dict) else {}
+        table = read_json(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist") from None
+    except OSError as e:
+        raise ConfigError(f"{path} cannot be read ({e.strerror})") from None
+    except ValueError as e:
+        raise ConfigError(f"{path} is damaged ({e})") from None
+    if not isinstance(table, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("sha256"), str) and isinstance(v.get("file"), str)
+            and PLAIN_FILE.fullmatch(v["file"]) for v in table.values()):
+        raise ConfigError(f"{path} is damaged (not a table of figure files and digests)")
+    return table
 
 
 def between_builds(build_dir: Path, against: Path | None = None) -> Changes:
@@ -209,11 +275,12 @@ def between_builds(build_dir: Path, against: Path | None = None) -> Changes:
         if not against.is_file():
             raise ConfigError(f"no previous build in {build_dir}: diff compares the last build with the one before "
                               "it; build again after a change, or pass --against FILE")
-    old_figures = against.parent / FIGURES
-    new_figures = build_dir / FIGURES
-    return compare(read_results(against), read_results(current),
-                   read_figures(old_figures) if old_figures.is_file() else None,
-                   read_figures(new_figures) if new_figures.is_file() else None)
+    old, new = read_results(against), read_results(current)
+    try:
+        figures = read_figures(against.parent / FIGURES), read_figures(build_dir / FIGURES)
+    except ConfigError as e:
+        return replace(compare(old, new), figures_unknown=str(e))
+    return compare(old, new, *figures)
 
 
 # ---------------------------------------------------------------- the changes page of the site
@@ -248,8 +315,8 @@ def page(found: Changes, figures: dict, now: str, before: str, index: str = "ind
     """The changes as a page: a table of changed values per section, changed figures before and after (their
     files under the folders `before` and `now`, relative to the page). Every value is escaped."""
     if not found.count:
-        return PAGE.format(index=index, body=f"<p>{escape(found.lines()[0])}.</p>")
-    parts = []
+        return PAGE.format(index=index, body="\n".join(f"<p>{escape(line)}</p>" for line in found.lines()))
+    parts = [f"<p>{escape(line)}</p>" for line in found.notes()]
     for section, rows in found.values.items():
         parts.append(f"<h2>{escape(section)}</h2>\n<table>\n<tr><th scope=\"col\">value</th>"
                      "<th scope=\"col\">change</th></tr>")
@@ -276,7 +343,7 @@ def pages(build_dir: Path) -> tuple[str, str, list[str]]:
     except ConfigError as e:
         text = PAGE.format(index="report.html", body=f"<p>{escape(str(e))}</p>")
         return text, text.replace('href="report.html"', 'href="index.html"'), []
-    figures = read_figures(build_dir / FIGURES)
+    figures = read_figures(build_dir / FIGURES) if found.figures else {}     # read sound a moment ago
     shown = [figures[label]["file"] for label, what in found.figures if what == "changed" and label in figures]
     return (page(found, figures, "../figures", PREVIOUS + "/figures", "report.html"),
             page(found, figures, "figures", "figures/previous"), shown)

@@ -35,6 +35,8 @@ def connect(stack: ExitStack, jobs: int, scheduler: str | None):
     if scheduler:
         try:
             return stack.enter_context(Client(scheduler, timeout=CONNECT_TIMEOUT))
+        except ValueError as e:             # not an address: distributed says why (a missing port, a scheme)
+            raise ConfigError(f"--scheduler: {e}; give a scheduler's address, e.g. tcp://10.0.0.5:8786") from None
         except (OSError, TimeoutError) as e:
             raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({type(e).__name__}); start one with "
                               f"`dask scheduler` and workers with `dask worker {scheduler}`") from None

@@ -22,7 +22,7 @@ from typing import Any
 import markdown
 from markupsafe import Markup
 
-from reportkit.files import copy_atomic, read_sealed, real_folder, sha256_bytes, sha256_file, write_atomic, write_sealed
+from reportkit.files import copy_atomic, parse_json, read_sealed, real_folder, sha256_bytes, sha256_file, write_atomic, write_sealed
 from reportkit.codestyle import ListingStyle
 from reportkit.errors import BuildError
 from reportkit.listing import listing_helper
@@ -222,7 +222,7 @@ def cached_pdf(page: str, build_dir: Path, fig_dir: Path, cache_dir: Path | None
         pdf, pages = read_sealed(cached), read_sealed(layout)
         try:
             if pdf is not None and pages is not None:
-                return pdf, json.loads(pages)
+                return pdf, parse_json(pages)
         except ValueError:
             pass
         warn(f"cache: the cached PDF {cached.name} is damaged or from an older version; laying it out again")
@@ -325,8 +325,8 @@ def _owned(site: Path) -> dict[str, str] | None:
     if not record.exists():
         return {}
     try:
-        files = json.loads(read_sealed(record))["files"]
-    except (ValueError, KeyError, TypeError):           # unsealed or damaged (None), not JSON, not a record
+        files = parse_json(read_sealed(record) or b"")["files"]
+    except (ValueError, KeyError, TypeError):           # unsealed or damaged (empty), not JSON, not a record
         return None
     if not isinstance(files, dict):
         return None

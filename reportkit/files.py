@@ -1,5 +1,5 @@
-"""Writing files so that readers never see half of one and no link leads a write elsewhere; content digests;
-sealed cache files.
+"""Writing files so that readers never see half of one and no link leads a write elsewhere; reading JSON that
+anyone may have put there; content digests; sealed cache files.
 
 Every file the build writes is replaced, never written into: its bytes go to a new temporary file beside it
 (created with O_EXCL, so neither an existing file nor a link planted at that name is ever opened), which is then
@@ -8,6 +8,10 @@ The folder written into must be a real folder (real_folder): a link there is ref
 followed (it would lead this write and the next ones elsewhere) nor removed (what it points to is not ours). The
 folders that hold only folders are checked where they are made (build/ by the output lock, the cache's by the
 cache); the user's own folders (--out, a --publish DIR) may be links.
+
+Every JSON file a user can reach (results.json, figures.json, manifests, the digests memo, the site record, the
+page layout) is read with read_json: a FIFO or device is refused before a read could block or never end, and
+size, nesting and integer length are capped, so a hostile file is a one-line error, never a hang or a traceback.
 
 A sealed file carries the sha256 of its content in a one-line header, so a cache that reuses it can tell a
 truncated or edited file from a sound one and rebuild it instead of passing it on. The seal guards against
@@ -20,10 +24,16 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable
 
 from reportkit.errors import BuildError
+
+MAX_JSON_BYTES = 64 * 2 ** 20      # a full build's results.json is 0.14 MB, a manifest or the memo less
+MAX_JSON_DEPTH = 64                # a full build's results.json nests 8 deep
+MAX_INT_DIGITS = 100               # a build writes at most 20; over 308, formatting as a float overflows
+MAX_SEALED_BYTES = 256 * 2 ** 20   # a sealed PDF is under 10 MiB
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -45,6 +55,51 @@ def real_folder(folder: Path) -> Path:
                          f"own and never follows a link out: remove it (rm {folder})")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; ValueError for anything else (opened non-blocking
+    and checked with fstat, so a FIFO never blocks and a device is never read), OSError if it cannot be opened."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError("not a regular file")
+    with open(fd, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes")
+    return data
+
+
+def read_json(path: Path, limit: int = MAX_JSON_BYTES) -> Any:
+    """A JSON file's values; ValueError saying why it is not one we read (see read_regular and parse_json)."""
+    return parse_json(read_regular(path, limit))
+
+
+def parse_json(data: bytes) -> Any:
+    """JSON text's values, or ValueError saying why not: not JSON, nested deeper than MAX_JSON_DEPTH (the
+    readers recurse), an integer longer than MAX_INT_DIGITS (the readers format numbers as floats)."""
+    try:
+        value = json.loads(data, parse_int=_short_int)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON: {e}") from None
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(MAX_JSON_DEPTH):            # after n rounds: the containers nested n + 1 deep
+        level = [c for node in level for c in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(c, (dict, list))]
+    if level:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _short_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -82,8 +137,8 @@ def write_sealed(path: Path, data: bytes) -> None:
 def read_sealed(path: Path) -> bytes | None:
     """The content of a sealed file, or None when it is missing, unreadable, unsealed, truncated or edited."""
     try:
-        raw = path.read_bytes()
-    except OSError:
+        raw = read_regular(path, MAX_SEALED_BYTES)
+    except (OSError, ValueError):
         return None
     header, _, data = raw.partition(b"\n")
     if not header.startswith(SEAL) or header[len(SEAL):].decode("ascii", "replace") != sha256_bytes(data):
@@ -125,16 +180,17 @@ class DigestMemo:
     def __init__(self, file: Path):
         self.file = file
         try:
-            self.memo: dict[str, list] = json.loads(file.read_text()) if file.is_file() else {}
-        except (OSError, ValueError):
-            self.memo = {}                  # a damaged memo only costs re-reading the data once
+            memo = read_json(file)
+        except (OSError, ValueError):       # none yet, or damaged: that only costs re-reading the data once
+            memo = {}
+        self.memo: dict[str, list] = memo if isinstance(memo, dict) else {}
         self.dirty = False
 
     def file_digest(self, path: Path) -> str:
         st = path.stat()
         stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
         hit = self.memo.get(str(path))
-        if hit and hit[:3] == stamp:
+        if isinstance(hit, list) and len(hit) == 4 and hit[:3] == stamp:
             return hit[3]
         digest = sha256_file(path)
         self.memo[str(path)] = stamp + [digest]

@@ -1,17 +1,17 @@
 """Which pages each chapter of the laid-out PDF occupies, from the layout that document.build records."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from reportkit.errors import BuildError
+from reportkit.files import read_json
 
 
 def page_ranges(layout_file: Path, chapters: dict[str, str]) -> dict[str, list[int]]:
     """{label: [pages]} for chapters {label: heading text}: from the page of its heading to the page before the
     next top-level heading (another chapter or, say, an appendix), or to the last page."""
     try:
-        layout = json.loads(layout_file.read_text())
+        layout = read_json(layout_file)
     except (OSError, ValueError) as e:
         raise BuildError(f"cannot read the page layout {layout_file} ({e}); rebuild the PDF") from e
     starts = [(layout["anchors"][h["id"]], h["name"]) for h in layout["headings"] if h["id"] in layout["anchors"]]

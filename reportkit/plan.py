@@ -135,12 +135,13 @@ def _distributions() -> dict:
     return _DISTRIBUTIONS
 
 
-def plan(project: Project, opts: Options, warn: Callable[[str], None] = print) -> Plan:
-    """Every part's inputs, key and (sound) cache entry, in dependency order; nothing runs."""
+def plan(project: Project, opts: Options, warn: Callable[[str], None] = print, read_only: bool = False) -> Plan:
+    """Every part's inputs, key and (sound) cache entry, in dependency order; nothing runs. Read-only (for
+    `verify`), nothing under build/ changes: a damaged entry is only noted in the cache's `damaged`."""
     check_targets(opts.targets, project)
     data_root, root_problem = data_root_of(project, opts)
     cache_dir = real_folder(opts.build_dir / "cache")        # every cache lives in it: a link there is refused
-    cache = Cache(cache_dir / "parts", warn)
+    cache = Cache(cache_dir / "parts", warn, read_only)
     memo = DigestMemo(cache_dir / "digests.json")
     index = CodeIndex(project.root, project.code_packages)
     planned: dict[str, Planned] = {}
@@ -161,7 +162,8 @@ def plan(project: Project, opts: Options, warn: Callable[[str], None] = print) -
             key = sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())[:20]
             entry = cache.lookup(pid, key)
         planned[pid] = Planned(pid, section, part, config, reads, inputs, key, entry, problem)
-    memo.save()
+    if not read_only:
+        memo.save()
     return Plan(tuple(planned.values()), data_root, cache)
 
 

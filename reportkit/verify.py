@@ -1,9 +1,10 @@
 """`verify`: rerun cached parts into a temporary folder and compare what they compute with what the cache holds.
 
-The parts a rerun reads come from the cache, as in a build; nothing of the cache changes. A part without torch
-must agree exactly: every metric, every figure byte. A torch part must agree within TORCH_TOLERANCE (relative, on
-each number) and its figures pixel by pixel within PIXEL_TOLERANCE, since torch kernels may order sums
-differently from run to run on some devices. Timings (changes.TIMING) are not compared.
+The parts a rerun reads come from the cache, as in a build; nothing of the cache changes, not even a damaged
+entry (verify names it and the command that rebuilds it). A part without torch must agree exactly: every metric,
+every figure byte. A torch part must agree within TORCH_TOLERANCE (relative, on each number) and its figures
+pixel by pixel within PIXEL_TOLERANCE, since torch kernels may order sums differently from run to run on some
+devices. Timings (changes.is_timing) are not compared.
 """
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from reportkit.cache import Entry
-from reportkit.changes import TIMING, is_number, leaves, same
+from reportkit.changes import is_number, is_timing, leaves, same
 from reportkit.errors import ConfigError, DataError
 from reportkit.execute import execute
 from reportkit.files import sha256_file
 from reportkit.lock import output_lock
-from reportkit.plan import check_targets, plan
+from reportkit.plan import Plan, Planned, check_targets, plan
 from reportkit.project import Options, Project
 from reportkit.run import task_of
 
@@ -32,14 +33,10 @@ def verify(project: Project, opts: Options, targets: Iterable[str], say: Callabl
     targets = list(targets)
     check_targets(targets, project)
     with output_lock(opts.build_dir, say):             # no build replaces the entries while they are compared
-        planned = plan(project, opts, say)
+        planned = plan(project, opts, say, read_only=True)
         chosen = [p for p in planned.parts if p.id in targets or p.section.id in targets]
         for p in chosen:
-            if p.problem:
-                raise DataError(p.problem)
-            if p.entry is None:
-                raise ConfigError(f"{p.id} is not cached for these options, so there is nothing to compare with: "
-                                  f"build it first ({project.command} --section {p.id}, with the same flags)")
+            check_cached(planned, p, project.command)
         entries = {p.id: p.entry for p in planned.parts if p.entry is not None}
         agree = True
         for p in chosen:
@@ -56,12 +53,28 @@ def verify(project: Project, opts: Options, targets: Iterable[str], say: Callabl
     return agree
 
 
+def check_cached(planned: Plan, p: Planned, command: str) -> None:
+    """The part and each part it reads have a sound entry (verify compares with the first and reruns from the
+    others), else a one-line error saying how to build or rebuild the one that has none."""
+    if p.problem:
+        raise DataError(p.problem)
+    for pid in [p.id, *p.reads.values()]:
+        if planned[pid].entry is not None:
+            continue
+        build = f"{command} --section {pid}, with the same flags"
+        if pid in planned.cache.damaged:
+            raise DataError(f"{pid}'s cached entry is damaged ({planned.cache.damaged[pid]}): rebuild it with "
+                            f"{build}, then verify again")
+        why = "there is nothing to compare with" if pid == p.id else f"{p.id} cannot be rerun"
+        raise ConfigError(f"{pid} is not cached for these options, so {why}: build it first ({build})")
+
+
 def differences(entry: Entry, fields: dict, out_dir: Path, torch: bool) -> list[str]:
     """What the rerun (its manifest fields and folder) computed differently from the cached entry."""
     found = []
     cached, rerun = leaves(entry.metrics), leaves(fields["metrics"])
     for path in sorted(set(cached) | set(rerun)):
-        if TIMING.search(path.rsplit(".", 1)[-1]):
+        if is_timing(path):
             continue
         a, b = cached.get(path), rerun.get(path)
         if not agrees(a, b, torch):

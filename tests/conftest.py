@@ -2,8 +2,10 @@
 import contextlib
 import dataclasses
 import io
+import os
 import shutil
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +74,21 @@ def default_sigint() -> None:
     """Popen(preexec_fn=...) for a child the test interrupts: a suite started in the background (`cmd &`,
     nohup) ignores SIGINT, children inherit that, and Python then never raises KeyboardInterrupt."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def fifo(path: Path, unblock_after: float = 20.0) -> Path:
+    """A FIFO at `path` that nobody writes. Should a reader block on it (the bug a test looks for), a writer
+    opens and closes it after `unblock_after` seconds: that reader then reads an empty file and its test fails
+    instead of hanging the suite."""
+    os.mkfifo(path)
+
+    def unblock():
+        with contextlib.suppress(OSError):          # no reader waiting (ENXIO), or the folder is gone
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    timer = threading.Timer(unblock_after, unblock)
+    timer.daemon = True
+    timer.start()
+    return path
 
 
 def copy_project(dest: Path) -> Path:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import run_main
+from conftest import ROOT, fifo, run_main
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +30,11 @@ def test_diff_after_an_identical_rebuild_and_after_a_seed_change(build, capsys):
     code, stdout = cli("diff")
     assert code == 0 and stdout.strip() == "no change"
     code, stdout = cli("build", "--no-pdf", "--section", "q2", "--seed", "1")
-    assert code == 0 and re.search(r"^changed since the last build: \d+ value\(s\) in q2", stdout, re.M), stdout
+    seeds = "comparing a seed 1 build with a seed 0 build (seeds differ)"
+    assert code == 0 and re.search(rf"^{re.escape(seeds)}: changed since the last build: \d+ value\(s\) in q2", stdout,
+                                   re.M), stdout
     code, stdout = cli("diff")
-    assert code == 0 and stdout.startswith("q2\n")
+    assert code == 0 and stdout.startswith(f"note: {seeds}; most values differ for that reason\nq2\n")
     accuracy = re.search(r"^  q2\.toy_final_accuracy\s+([\d.]+) % → ([\d.]+) %  \(([+-][\d.]+)\)$", stdout, re.M)
     assert accuracy, stdout
     before, after, points = map(float, accuracy.groups())
@@ -48,8 +50,17 @@ def test_diff_against_a_saved_results_file(build, tmp_path):
     saved["q3"]["valid_accuracy"] -= 0.005
     (tmp_path / "saved.json").write_text(json.dumps(saved))
     code, stdout = cli("diff", "--against", str(tmp_path / "saved.json"))
-    assert code == 0 and stdout.splitlines()[0] == "q3" and len(stdout.splitlines()) == 2
-    assert re.fullmatch(r"  q3\.valid_accuracy  [\d.]+ % → [\d.]+ %  \(\+0\.50\)", stdout.splitlines()[1])
+    lines = stdout.splitlines()
+    assert code == 0 and lines[0] == f"note: figures not compared: {tmp_path / 'figures.json'} does not exist"
+    assert lines[1] == "q3" and len(lines) == 3
+    assert re.fullmatch(r"  q3\.valid_accuracy  [\d.]+ % → [\d.]+ %  \(\+0\.50\)", lines[2])
+
+
+def test_diff_against_a_build_of_another_profile_says_so_first(build):
+    out, cli = build
+    code, stdout = cli("diff", "--against", str(ROOT / "tests" / "golden" / "results.json"))    # a full build's
+    assert code == 0 and stdout.splitlines()[0] == ("note: comparing a smoke build with a full build (profiles "
+                                                    "differ); most values differ for that reason")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -65,6 +76,27 @@ def test_bad_input_is_one_line_and_exit_code_2(build, capsys, args, message):
     code, _ = cli(*args)
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def sparse(path, size):
+    """A file of `size` zero bytes that takes no room on disk."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_text('{"meta": {}, "q3": {"valid_accuracy": ' + "1" * 400 + "}}"), "an integer of 400 digits"),
+    (lambda p: p.write_text('{"meta": {}, "q9": ' + "[" * 100_000 + "]" * 100_000 + "}"), "nested deeper than 64"),
+    (lambda p: sparse(p, 65 * 2 ** 20), "larger than 67108864 bytes"),
+    (lambda p: p.symlink_to("/dev/zero"), "not a regular file"),
+    (lambda p: fifo(p), "not a regular file"),
+], ids=["400-digit-integer", "nested-100000-deep", "65-MiB", "dev-zero", "fifo"])
+def test_a_hostile_file_to_compare_with_is_one_line_and_exit_code_2(build, capsys, tmp_path, make, message):
+    out, cli = build
+    make(tmp_path / "saved.json")
+    code, _ = cli("diff", "--against", str(tmp_path / "saved.json"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err and "saved.json" in err, err
 
 
 def test_verify_reruns_a_numpy_and_a_torch_part_and_they_agree(build):

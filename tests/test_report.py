@@ -177,6 +177,15 @@ def test_bad_input_is_said_at_once_while_another_build_holds_the_folder(tmp_path
             assert run.returncode == 2 and "waiting" not in run.stderr and run.stderr.count("\n") == 1
 
 
+def test_ctrl_c_in_verify_does_not_say_that_parts_stay_cached(capsys, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("reportkit.verify.verify", interrupted)
+    assert report.main(["verify", "q2", "--out", str(tmp_path)]) == 130
+    err = capsys.readouterr().err
+    assert err == "interrupted: verify caches nothing; rerun the same command to start again\n", err
+
+
 def test_missing_data_root_is_a_one_line_error(capsys, tmp_path):
     missing = tmp_path / "nowhere"
     assert report.main(["list", "--data", str(missing)]) == 2

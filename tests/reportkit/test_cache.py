@@ -52,6 +52,15 @@ def test_a_damaged_entry_is_reported_in_one_line_and_discarded(tmp_path, damage,
     assert cache.lookup("q2.toy", "k1") is None and len(notices) == 1     # gone: a plain miss now
 
 
+def test_a_read_only_lookup_notes_a_damaged_entry_and_keeps_it(tmp_path):
+    notices = []
+    entry = Cache(tmp_path / "cache").store("q2.toy", "k1", {}, writer())
+    (entry.dir / "f.png").write_text("PNG")
+    cache = Cache(tmp_path / "cache", warn=notices.append, read_only=True)
+    assert cache.lookup("q2.toy", "k1") is None and cache.damaged == {"q2.toy": "f.png was altered"}
+    assert notices == [] and (entry.dir / "f.png").read_text() == "PNG"
+
+
 @pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt], ids=["error", "ctrl-c"])
 def test_interrupted_run_leaves_no_entry(tmp_path, exc):
     cache = Cache(tmp_path / "cache")

@@ -1,6 +1,7 @@
 """reportkit.changes: every value of results.json by path, what counts as a change, how `diff` prints it, and
 the previous build kept by each render, never through a link."""
 import json
+import re
 
 import pytest
 
@@ -89,14 +90,6 @@ def test_a_file_that_is_not_a_results_file_is_one_line(tmp_path, content, messag
         changes.read_results(path)
 
 
-def test_an_unreadable_figures_table_is_not_compared_and_never_a_path(tmp_path):
-    (tmp_path / "f.json").write_text(json.dumps({"a": {"file": "../../etc/passwd", "sha256": "x"},
-                                                 "b": {"file": "b.png", "sha256": "y"}}))
-    assert changes.read_figures(tmp_path / "f.json") == {"b": {"file": "b.png", "sha256": "y"}}
-    (tmp_path / "f.json").write_text("{")
-    assert changes.read_figures(tmp_path / "f.json") == {}
-
-
 def a_build_with_figure(tmp_path, content=b"png"):
     """build/results.json and figures/a.png recorded in build/figures.json, as a render leaves them."""
     build, figs = tmp_path / "build", tmp_path / "figures"
@@ -139,3 +132,76 @@ def test_a_kept_folder_that_is_a_link_is_refused(tmp_path):
     with pytest.raises(BuildError, match=r"figures is a link .*remove it"):
         changes.keep_previous(build, figs)
     assert (target / "a.png").read_bytes() == b"not the build's" and len(list(target.iterdir())) == 1
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"), ("{", "is damaged (not JSON"), ("[]", "is damaged (not a table"),
+    (json.dumps({"a": {"file": "../../etc/passwd", "sha256": "x"}, "b": {"file": "b.png", "sha256": "y"}}),
+     "is damaged (not a table"),
+], ids=["missing", "not-json", "a-list", "a-path"])
+def test_a_figures_table_that_is_not_sound_is_one_line_and_never_a_path(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "f.json").write_text(content)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        changes.read_figures(tmp_path / "f.json")
+
+
+def two_builds(folder, values, damage_when):
+    """Two renders of q.v (values[0], then values[1]) with the same figure; figures.json is damaged in the
+    previous build ("previous") or in the first build before the second keeps it ("kept"), or removed there
+    ("missing")."""
+    build, figs = folder / "build", folder / "figures"
+    figs.mkdir(parents=True)
+    (figs / "a.png").write_bytes(b"one")
+    for i, v in enumerate(values):
+        if i and damage_when == "kept":
+            (build / "figures.json").write_text("{")
+        changes.keep_previous(build, figs)
+        build.mkdir(exist_ok=True)
+        (build / "results.json").write_text(json.dumps(results(q={"v": v})))
+        changes.record_figures(build, {"a": figs / "a.png"})
+    if damage_when == "previous":
+        (build / "previous" / "figures.json").write_text("{")
+    if damage_when == "missing":
+        (build / "previous" / "figures.json").unlink()
+    return changes.between_builds(build)
+
+
+@pytest.mark.parametrize("damage_when, why", [
+    ("previous", "previous/figures.json is damaged (not JSON"), ("missing", "previous/figures.json does not exist"),
+    ("kept", "previous/figures.json does not exist"),
+], ids=["previous-damaged", "previous-missing", "damaged-when-kept"])
+def test_figures_that_cannot_be_compared_are_said_first_and_never_added(tmp_path, damage_when, why):
+    found = two_builds(tmp_path / "changed", (1, 2), damage_when)
+    assert found.figures == [] and found.values == {"q": [("q.v", 1, 2)]}
+    note = found.lines()[0]
+    assert note.startswith("note: figures not compared: ") and why in note and found.lines()[1] == "q"
+    assert found.summary().startswith("changed since the last build: 1 value(s) in q; figures not compared (")
+    found = two_builds(tmp_path / "same", (1, 1), damage_when)
+    assert found.lines()[1:] == ["no change in any value"] and found.lines()[0].startswith("note: figures not")
+    assert found.summary().startswith("no change in any number since the last build; figures not compared (")
+
+
+@pytest.mark.parametrize("old, new, across", [
+    ({"profile": "full", "seed": 0}, {"profile": "smoke", "seed": 0},
+     "a smoke build with a full build (profiles differ)"),
+    ({"seed": 0, "device": "cpu"}, {"seed": 1, "device": "cuda"},
+     "a seed 1, cuda build with a seed 0, cpu build (seeds and devices differ)"),
+    ({"profile": "full"}, {}, "a (unrecorded) build with a full build (profiles differ)"),
+], ids=["profile", "seed-and-device", "unrecorded"])
+def test_builds_of_another_profile_seed_or_device_say_so_first(old, new, across):
+    found = changes.compare({"meta": old, "q": {"v": 1}}, {"meta": new, "q": {"v": 2}})
+    assert found.lines()[:2] == [f"note: comparing {across}; most values differ for that reason", "q"]
+    assert found.summary() == f"comparing {across}: changed since the last build: 1 value(s) in q, 0 figure(s)"
+    assert changes.compare({"meta": {**old, "git": "a"}, "q": {}}, {"meta": {**old, "git": "b"}, "q": {}}).lines() \
+        == ["no change"]
+
+
+def test_a_timing_is_a_timing_wherever_it_nests():
+    old = results(q5={"train_seconds": {"handout": 0.2, "pca": 0.4}, "loss": 1.0},
+                  q6_2={"finetune": {"seconds": {"features": 3.0}, "acc": 0.5}})
+    new = results(q5={"train_seconds": {"handout": 0.3, "pca": 0.5}, "loss": 1.0},
+                  q6_2={"finetune": {"seconds": {"features": 4.0}, "acc": 0.5}})
+    found = changes.compare(old, new)
+    assert found.count == 0 and found.timings == 3
+    assert found.summary() == "no change in any number or figure since the last build"

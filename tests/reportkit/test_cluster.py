@@ -95,6 +95,13 @@ def test_a_worker_killed_during_a_part_is_survived(tmp_path, fixture_root):
     assert not list(cache.rglob(".tmp-*")) and len(list(cache.glob("*/*/manifest.json"))) == 3   # toy, figures, findings
 
 
+def test_a_scheduler_address_that_is_not_one_is_a_one_line_error(tmp_path, fixture_root, capsys):
+    code, _ = run_main(["--section", "q1", "--profile", "smoke", "--scheduler", "notaurl", "--data",
+                        str(fixture_root), "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0 and "'notaurl'" in err and "tcp://" in err, err
+
+
 def test_an_unreachable_scheduler_is_a_one_line_error_within_seconds(tmp_path, fixture_root, capsys):
     start = time.monotonic()
     code, _ = run_main(["--section", "q1", "--profile", "smoke", "--scheduler", "tcp://127.0.0.1:9", "--data",

@@ -1,12 +1,13 @@
 """Sealed files: what a cache reuses carries its own digest, so truncation and edits are caught. Atomic writes
 replace a file, never write through a link, and write into no folder that is a link. Data digests follow links
-as the loaders do."""
+as the loaders do. JSON files: only a regular file of bounded size, nesting and integer length is read, at once."""
 import os
 
 import pytest
 
+from conftest import fifo
 from reportkit.errors import BuildError
-from reportkit.files import DigestMemo, copy_atomic, read_sealed, write_atomic, write_sealed
+from reportkit.files import DigestMemo, copy_atomic, read_json, read_sealed, write_atomic, write_sealed
 
 
 def test_a_sealed_file_reads_back_its_content(tmp_path):
@@ -80,3 +81,29 @@ def test_a_folder_that_is_a_link_is_refused_in_one_line(tmp_path):
         write_atomic(tmp_path / "build" / "outside.txt", b"new content")
     assert "\n" not in str(error.value)
     assert [p.name for p in outside.parent.iterdir()] == ["outside.txt"] and outside.read_bytes() == b"not the build's"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: fifo(p), "not a regular file"),
+    (lambda p: p.symlink_to("/dev/zero"), "not a regular file"),
+    (lambda p: p.mkdir(), "not a regular file"),
+    (lambda p: p.write_text(" " * 65), "larger than 64 bytes"),
+    (lambda p: p.write_text("[" * 100_000 + "]" * 100_000), "nested deeper than 64 levels"),
+    (lambda p: p.write_text("[" * 65 + "]" * 65), "nested deeper than 64 levels"),
+    (lambda p: p.write_text('{"v": -' + "9" * 101 + "}"), "an integer of 101 digits"),
+    (lambda p: p.write_text('{"v": '), "not JSON"),
+    (lambda p: p.write_bytes(b'{"v": "\xff"}'), "not UTF-8 text"),
+], ids=["fifo", "dev-zero", "folder", "too-large", "100000-deep", "65-deep", "101-digit-integer", "truncated",
+        "not-utf-8"])
+def test_a_json_file_we_do_not_read_is_a_value_error_at_once(tmp_path, make, message):
+    make(tmp_path / "f.json")
+    with pytest.raises(ValueError, match=message):
+        read_json(tmp_path / "f.json", limit=64 if "larger" in message else 2 ** 20)
+
+
+def test_json_at_the_limits_is_read(tmp_path):
+    (tmp_path / "f.json").write_text("[" * 64 + "-" + "9" * 100 + "]" * 64)
+    value = read_json(tmp_path / "f.json")
+    for _ in range(64):
+        value = value[0]
+    assert value == -int("9" * 100)

@@ -2,7 +2,7 @@
 exactly what changed, damaged entries rebuilt, missing data refused before anything runs."""
 import pytest
 
-from reportkit import pipeline
+from reportkit import changes, pipeline
 from reportkit.errors import BuildError, ConfigError, DataError
 from reportkit.plan import plan
 from reportkit.render import section_results
@@ -145,3 +145,13 @@ def test_a_cache_folder_that_is_a_link_is_refused_before_anything_runs(toy, tmp_
     with pytest.raises(BuildError, match=r"cache is a link .*remove it"):
         run(project(), opts(root, seed=1))
     assert sorted(elsewhere.rglob("*")) == before
+
+
+def test_a_huge_integer_in_the_last_results_is_said_in_the_summary_not_a_crash(tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "results.json").write_text('{"meta": {}, "q": {"v": ' + "9" * 400 + "}}")
+    changes.keep_previous(build, tmp_path / "figures")              # the next render starts
+    (build / "results.json").write_text('{"meta": {}, "q": {"v": 1.5}}')
+    said = pipeline.what_changed(build, "report.py")
+    assert said.startswith("nothing to compare this build with") and "an integer of 400 digits" in said, said

@@ -1,9 +1,13 @@
 """reportkit.verify on the toy project: a rerun that computes the same agrees, one that does not is named value by
 value, nothing of the cache changes, and what cannot be verified is one line."""
+import re
+import shutil
+
 import pytest
 
 from reportkit import verify
-from reportkit.errors import ConfigError
+from reportkit.cache import Entry
+from reportkit.errors import ConfigError, DataError
 from toyproject import opts, run
 
 
@@ -40,6 +44,22 @@ def test_a_part_that_computes_something_else_differs_and_says_what(shifted, monk
     assert said[1].strip() == "total: cached 16, rerun 17"
 
 
+@pytest.mark.parametrize("damage, error, message", [
+    (lambda d: (d / "values.txt").write_text("7 7"), DataError,
+     "s1.train's cached entry is damaged (values.txt was altered): rebuild it with python -m reportkit --section "
+     "s1.train, with the same flags, then verify again"),
+    (lambda d: shutil.rmtree(d), ConfigError,
+     "s1.train is not cached for these options, so s1.draw cannot be rerun: build it first"),
+], ids=["damaged", "removed"])
+def test_an_upstream_without_a_sound_entry_is_one_line_and_verify_changes_nothing(shifted, damage, error, message):
+    root, project = shifted
+    damage(next((root / "out" / "build" / "cache" / "parts" / "s1" / "train").iterdir()))
+    before, said = cache_files(root), []
+    with pytest.raises(error, match=re.escape(message)):
+        verify.verify(project(), opts(root), ["s1.draw"], say=said.append)
+    assert cache_files(root) == before and said == []
+
+
 def test_what_is_not_cached_or_not_a_part_cannot_be_verified(toy):
     root, project = toy
     with pytest.raises(ConfigError, match="s1.train is not cached for these options"):
@@ -68,3 +88,11 @@ def test_figures_of_a_torch_part_may_differ_by_one_level_of_a_pixel(tmp_path):
     assert verify.same_figure(tmp_path / "a.png", tmp_path / "b.png", torch=True)
     assert not verify.same_figure(tmp_path / "a.png", tmp_path / "b.png", torch=False)
     assert not verify.same_figure(tmp_path / "a.png", tmp_path / "c.png", torch=True)
+
+
+def test_a_nested_timing_is_not_compared(tmp_path):
+    entry = Entry(tmp_path, {"metrics": {"loss": 1.0, "train_seconds": {"handout": 0.2}}, "figures": []})
+    rerun = {"metrics": {"loss": 1.0, "train_seconds": {"handout": 0.3}}, "figures": []}
+    assert verify.differences(entry, rerun, tmp_path, torch=False) == []
+    rerun["metrics"]["loss"] = 1.5
+    assert verify.differences(entry, rerun, tmp_path, torch=False) == ["loss: cached 1, rerun 1.5"]

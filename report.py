@@ -18,6 +18,7 @@ import importlib
 import json
 import os
 import re
+import statistics
 import sys
 import tomllib
 from pathlib import Path
@@ -42,6 +43,7 @@ SECTION_MODULES = (                       # the order of the writeup
 COMMANDS = ("build", "list", "explain", "run", "diff", "verify", "ocr", "submit", "serve")
 CACHES_NOTHING = ("list", "explain", "diff", "verify")      # Ctrl-C in them leaves no finished part behind
 OCR_MODELS = {"mlp": ("q3.train", "q3_weights"), "cnn": ("q6_1.nist_cnn", "q6_cnn_nist36")}   # part, artifact
+MAX_SEEDS = 20                                      # --seeds: a sanity limit (each seed is a full training)
 ANDREW_ID = re.compile(r"[a-z][a-z0-9]{1,15}")      # CMU's shape: lower-case letters and digits
 
 
@@ -84,7 +86,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     common.add_argument("--profile", choices=["full", "smoke"], default="full",
                         help="full: the real writeup; smoke: tiny slices in seconds, stamped on every page")
     common.add_argument("--seed", type=bounded_int(0, 2 ** 32 - 1, "a seed"), default=0,
-                        help="seed of every random generator (default 0)")
+                        help="the shown seed: its numbers are printed and its figures drawn (default 0)")
+    common.add_argument("--seeds", type=bounded_int(1, MAX_SEEDS, "a number of seeds"), metavar="N",
+                        help="run every part on the seed axis at seeds 0..N-1 too, PyTorch ones included (default: "
+                             "5 for the numpy questions; the PyTorch spread is shown when cached)")
     common.add_argument("--device", default="cpu", help="torch device of the Q6 parts: cpu, cuda, cuda:N")
     common.add_argument("--data", metavar="DIR", help="data root (else $HW5_DATA, ./hw5data, ../shared/hw5data)")
     common.add_argument("--out", metavar="DIR", type=Path, default=ROOT,
@@ -159,7 +164,7 @@ def options(args: argparse.Namespace) -> Options:
     publish = getattr(args, "publish", None)
     return Options(targets=tuple(getattr(args, "section", ())), force=getattr(args, "force", False),
                    profile=args.profile, pdf=getattr(args, "pdf", True), jobs=args.jobs, scheduler=args.scheduler,
-                   seed=args.seed, device=normalise_device(args.device), data=args.data, out=out,
+                   seed=args.seed, seeds=args.seeds, device=normalise_device(args.device), data=args.data, out=out,
                    meta={"author": getattr(args, "author", None), "andrew_id": getattr(args, "andrew_id", None)},
                    skip_missing=getattr(args, "skip_missing", False),
                    publish=None if publish is None else Path(publish) if publish else out / "build" / "site",
@@ -226,16 +231,23 @@ def explain_command(args: argparse.Namespace, opts: Options) -> int:
 
 def run_command(args: argparse.Namespace, opts: Options) -> int:
     """Run (or take from the cache) one section's parts, copy their artifacts to build/artifacts/ and print their
-    numbers, one per line (progress goes to stderr, so stdout holds the numbers alone)."""
+    numbers, one per line, with their spread where other seeds ran (progress goes to stderr, so stdout holds the
+    numbers alone)."""
     proj = project()
     section = next((s for s in proj.sections if s.id == args.question), None)
     if section is None:
         raise ConfigError(f"unknown section {args.question!r}; sections: {', '.join(s.id for s in proj.sections)}")
-    entries = ensure(proj, opts, [section.part_id(p) for p in section.parts], say=stderr, warn=stderr)
-    publish_artifacts(entries, opts.build_dir / "artifacts")          # e.g. the handout's q3_weights.pickle
-    for pid, entry in entries.items():
-        for name, value in numbers(entry.metrics).items():
-            print(f"{pid} {name} {value:.6g}" if isinstance(value, float) else f"{pid} {name} {value}")
+    ids = [section.part_id(p) for p in section.parts]
+    entries = ensure(proj, opts, ids, say=stderr, warn=stderr)
+    publish_artifacts({pid: entries[pid] for pid in ids}, opts.build_dir / "artifacts")   # the shown seed's
+    for pid in ids:
+        runs = [(e.inputs["seed"], numbers(e.metrics)) for planned, e in entries.items()
+                if planned.split("@")[0] == pid]
+        for name, value in numbers(entries[pid].metrics).items():
+            print(f"{pid} {name} {value:.6g}" if isinstance(value, float) else f"{pid} {name} {value}", end="")
+            over = [v[name] for _, v in runs if name in v]
+            print(f"  ({len(over)} seeds: mean {statistics.fmean(over):.6g}, sd {statistics.stdev(over):.2g}, "
+                  f"{min(over):.6g} to {max(over):.6g})" if len(over) > 1 else "")
     return 0
 
 

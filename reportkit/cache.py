@@ -30,7 +30,7 @@ from typing import Any, Callable
 from reportkit.errors import BuildError
 from reportkit.files import read_json, real_folder, sha256_bytes, sha256_file
 
-KEEP_ENTRIES = 3      # per part: enough to switch profiles back and forth without rerunning
+KEEP_ENTRIES = 3      # per part and seed: enough to switch profiles back and forth without rerunning
 MANIFEST = "manifest.json"
 PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")     # a file of the entry's own folder
 LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")             # a figure label: also its published file name
@@ -80,6 +80,11 @@ class Entry:
     def seconds(self) -> float:
         """How long the part's function ran."""
         return self.manifest["seconds"]
+
+    @property
+    def machine(self) -> dict | None:
+        """Where it ran (reportkit.machine.describe); None for an entry written before machines were recorded."""
+        return self.manifest.get("machine")
 
     @property
     def created(self) -> float:
@@ -216,16 +221,25 @@ class Cache:
         found = [m for m in self.folder(part_id).glob(f"*/{MANIFEST}") if not m.parent.name.startswith(".")]
         return sorted(found, key=_mtime)
 
-    def latest(self, part_id: str) -> dict | None:
-        """The manifest of the part's most recently written readable entry (to explain a miss against)."""
-        for path in reversed(self._entries(part_id)):
+    def _manifests(self, part_id: str) -> list[tuple[Path, dict | None]]:
+        """(folder, manifest) of the part's entries, oldest first; None for a manifest that cannot be read (sound
+        or not: for explaining and pruning, never for reuse)."""
+        found = []
+        for path in self._entries(part_id):
             try:
                 manifest = read_json(path)
             except (OSError, ValueError):
-                continue
-            if isinstance(manifest, dict):
-                return manifest
-        return None
+                manifest = None
+            ok = isinstance(manifest, dict) and isinstance(manifest.get("inputs"), dict)
+            found.append((path.parent, manifest if ok else None))
+        return found
+
+    def latest(self, part_id: str, seed: int | None = None) -> dict | None:
+        """The manifest of the part's most recently written readable entry (to explain a miss against): of that
+        seed when there is one."""
+        manifests = [m for _, m in self._manifests(part_id) if m is not None]
+        same = [m for m in manifests if m["inputs"].get("seed") == seed]
+        return (same or manifests or [None])[-1]
 
     def store(self, part_id: str, key: str, inputs: dict, run: Callable[[Path], dict]) -> Entry:
         """Run `run(tmp_dir) -> manifest fields` in a fresh folder and publish it atomically as the entry."""
@@ -280,8 +294,15 @@ class Cache:
         raise BuildError(f"cannot publish the cache entry {final}: other builds keep replacing it")
 
     def _prune(self, part_id: str) -> None:
-        for old in self._entries(part_id)[:-KEEP_ENTRIES]:
-            _discard(old.parent)
+        """Keep the newest KEEP_ENTRIES entries of each seed (five seeds of a part are five results, not five
+        versions of one)."""
+        by_seed: dict[object, list[Path]] = {}
+        for folder, manifest in self._manifests(part_id):
+            seed = manifest["inputs"].get("seed") if manifest else "unreadable"
+            by_seed.setdefault(json.dumps(seed), []).append(folder)
+        for folders in by_seed.values():
+            for old in folders[:-KEEP_ENTRIES]:
+                _discard(old)
 
 
 NAMES = {"code": "code of", "data": "data file", "config": "config value", "libraries": "library",

@@ -79,7 +79,8 @@ def run_on_cluster(runnable: list[Planned], task_of: Callable[[Planned], Task], 
                 except KilledWorker:
                     raise BuildError(f"{p.id}: the workers running it died (out of memory, or killed); the parts "
                                      "that finished stay cached: rerun the same command") from None
-                entry = cache.store(p.id, p.key, p.inputs, lambda out_dir: write_files(p.id, out_dir, files, fields))
+                entry = cache.store(p.part_id, p.key, p.inputs,
+                                    lambda out_dir: write_files(p.id, out_dir, files, fields))
                 waiting_for.discard(p.id)
                 say(f"{p.id:18s} ran     {fields['seconds']:.1f} s on {where}")
                 yield p, entry, time.perf_counter() - start

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from reportkit import machine
 from reportkit.errors import BuildError
-from reportkit.section import Context, Upstream
+from reportkit.section import RESERVED_METRICS, Context, Upstream
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,12 +45,12 @@ def execute(task: Task, out_dir: Path) -> dict:
     for name, file in result.artifacts.items():
         if not (out_dir / file).is_file():
             raise BuildError(f"{task.part}: artifact {name} file {file} was not written")
-    if "config" in result.metrics:
-        raise BuildError(f"{task.part}: 'config' is not a metric name; templates read the config as "
-                         "r.<section>.config")
+    for name in set(RESERVED_METRICS) & set(result.metrics):
+        raise BuildError(f"{task.part}: {name!r} is not a metric name; templates read r.<section>.{name}, which "
+                         "reportkit fills")
     metrics = json.loads(json.dumps(result.metrics))      # fails here, not at render, if not JSON
     return {"metrics": metrics, "figures": [dataclasses.asdict(f) for f in result.figures],
-            "artifacts": result.artifacts, "seconds": round(seconds, 3)}
+            "artifacts": result.artifacts, "seconds": round(seconds, 3), "machine": machine.describe()}
 
 
 def execute_remote(task: Task) -> tuple[dict, dict[str, bytes], str]:

@@ -7,6 +7,7 @@ A part whose data is missing gets a `problem` instead of a key, and so does ever
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 from dataclasses import dataclass
@@ -26,32 +27,50 @@ CACHE_FORMAT = 2          # bump when the meaning of a cached entry changes
 
 @dataclass(frozen=True)
 class Planned:
-    """A part with everything known before running it."""
+    """A part at one seed, with everything known before running it."""
 
-    id: str                                  # "q3.train"
+    id: str                                  # "q3.train" at the shown seed, "q3.train@2" at seed 2
     section: Section
     part: Part
     config: Any
-    reads: dict[str, str]                    # name in Part.reads -> part id
+    reads: dict[str, str]                    # name in Part.reads -> planned id
+    seed: int = 0
+    shown: bool = True                       # the build's --seed: its numbers are printed, its figures drawn
+    runs: bool = True                        # the build runs it when it is not cached; False: shown when cached
     inputs: dict | None = None               # what the key hashes; None when it cannot run
     key: str | None = None
     entry: Entry | None = None               # its sound cache entry, if there is one
     problem: str | None = None               # why it cannot run (missing data), shown in the writeup
 
+    @property
+    def part_id(self) -> str:
+        """The part's id, whatever the seed ("q3.train"): its cache folder."""
+        return f"{self.section.id}.{self.part.name}"
+
 
 @dataclass(frozen=True)
 class Plan:
-    """The planned parts in dependency order, the data root they read and the cache their entries live in."""
+    """The planned parts (each at its seeds) in dependency order, the data root they read and the cache their
+    entries live in."""
 
     parts: tuple[Planned, ...]
     data_root: Path | None
     cache: Cache
 
-    def __getitem__(self, part_id: str) -> Planned:
-        return next(p for p in self.parts if p.id == part_id)
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Planned]:
+        return {p.id: p for p in self.parts}
+
+    def __getitem__(self, planned_id: str) -> Planned:
+        return self._by_id[planned_id]
 
     def of(self, section: Section) -> list[Planned]:
-        return [p for p in self.parts if p.section is section]
+        """The section's parts at the shown seed."""
+        return [p for p in self.parts if p.section is section and p.shown]
+
+    def seeds_of(self, part_id: str) -> list[Planned]:
+        """A part at every seed planned, in seed order (the shown seed among them)."""
+        return sorted((p for p in self.parts if p.part_id == part_id), key=lambda p: p.seed)
 
     def needed(self, ids: Iterable[str]) -> set[str]:
         """These parts and the uncached parts they read, followed through uncached parts only (a cached part
@@ -65,13 +84,34 @@ class Plan:
         return found
 
     def to_run(self, targets: Iterable[str] = (), force: bool = False) -> list[Planned]:
-        """No targets: whatever is not cached (everything with force). Targets (sections or parts): those,
-        cached or not, and the uncached parts they read."""
+        """No targets: whatever this build runs that is not cached (everything with force). Targets (sections or
+        parts): those at every seed this build runs, cached or not, and the uncached parts they read."""
         targets = set(targets)
         if not targets:
-            return [p for p in self.parts if force or p.entry is None]
-        wanted = self.needed(p.id for p in self.parts if p.id in targets or p.section.id in targets)
+            return [p for p in self.parts if p.runs and (force or p.entry is None)]
+        wanted = self.needed(p.id for p in self.parts
+                             if p.runs and (p.part_id in targets or p.section.id in targets))
         return [p for p in self.parts if p.id in wanted]
+
+
+def seeds_of(part: Part, opts: Options) -> list[tuple[int, bool]]:
+    """(seed, runs) of a part, the shown seed first: with the seed axis, seeds 0..n-1 too (n: --seeds, else the
+    part's own), which run unless the part is costly and --seeds did not ask for them."""
+    planned = [(opts.seed, True)]
+    if part.seeds > 1:
+        runs = opts.seeds is not None or not part.costly
+        planned += [(s, runs) for s in range(opts.seeds or part.seeds) if s != opts.seed]
+    return planned
+
+
+def replica(upstream: str, seed: int, reader: Part, planned: dict[str, "Planned"]) -> str:
+    """The planned id a part at `seed` reads for the part `upstream`: that part at the same seed when it is
+    planned there, else at the shown seed; a part whose other seeds always run reads a costly one at the shown
+    seed, so what it computes never depends on which seeds a build asked for."""
+    same = planned.get(f"{upstream}@{seed}")
+    if same is None or (same.part.costly and not reader.costly):
+        return upstream
+    return same.id
 
 
 def all_parts(project: Project) -> list[tuple[str, Section, Part]]:
@@ -146,25 +186,35 @@ def plan(project: Project, opts: Options, warn: Callable[[str], None] = print, r
     index = CodeIndex(project.root, project.code_packages)
     planned: dict[str, Planned] = {}
     for pid, section, part in all_parts(project):
-        reads = {r: read_id(section, r) for r in part.reads}
-        config = part.make_config(opts.profile)
-        problem = missing_input(pid, part, reads, planned, data_root, root_problem)
-        inputs = key = entry = None
-        if problem is None:
-            code, externals = index.fingerprint(part.run)
-            inputs = {"format": CACHE_FORMAT, "code": code,
-                      "config": dataclasses.asdict(config) if config is not None else {},
-                      "seed": opts.seed, "data": {rel: memo.digest(data_root / rel) for rel in part.data},
-                      "libraries": library_versions(externals, project.root),
-                      "reads": {r: planned[r].key for r in reads.values()}}
-            if part.torch:
-                inputs["device"] = opts.device
-            key = sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())[:20]
-            entry = cache.lookup(pid, key)
-        planned[pid] = Planned(pid, section, part, config, reads, inputs, key, entry, problem)
+        config, common = part.make_config(opts.profile), None
+        for seed, runs in seeds_of(part, opts):
+            shown = seed == opts.seed
+            planned_id = pid if shown else f"{pid}@{seed}"
+            reads = {r: replica(read_id(section, r), seed, part, planned) for r in part.reads}
+            problem = missing_input(pid, part, reads, planned, data_root, root_problem)
+            inputs = key = entry = None
+            if problem is None:
+                common = common or same_at_every_seed(part, config, index, memo, data_root, project.root, opts)
+                inputs = {**common, "seed": seed, "reads": {r: planned[r].key for r in reads.values()}}
+                key = sha256_bytes(json.dumps(inputs, sort_keys=True, default=str).encode())[:20]
+                entry = cache.lookup(pid, key)
+            planned[planned_id] = Planned(planned_id, section, part, config, reads, seed, shown, runs, inputs, key,
+                                          entry, problem)
     if not read_only:
         memo.save()
     return Plan(tuple(planned.values()), data_root, cache)
+
+
+def same_at_every_seed(part: Part, config, index: CodeIndex, memo: DigestMemo, data_root: Path, root: Path,
+                       opts: Options) -> dict:
+    """What a part's key hashes besides the seed and the parts it reads: code, config, data, libraries (device)."""
+    code, externals = index.fingerprint(part.run)
+    inputs = {"format": CACHE_FORMAT, "code": code, "config": dataclasses.asdict(config) if config is not None else {},
+              "data": {rel: memo.digest(data_root / rel) for rel in part.data},
+              "libraries": library_versions(externals, root)}
+    if part.torch:
+        inputs["device"] = opts.device
+    return inputs
 
 
 def missing_input(pid: str, part: Part, reads: dict[str, str], planned: dict[str, Planned],

@@ -35,7 +35,9 @@ class Options:
     targets: tuple[str, ...] = ()                          # section or part ids to rerun; empty: everything missing
     force: bool = False
     profile: str = "full"
-    seed: int = 0
+    seed: int = 0                                          # the shown seed: its numbers printed, its figures drawn
+    seeds: int | None = None                               # seeds 0..N-1 of every part on the seed axis; None:
+    #                                                        each part's own count (a costly one: the shown seed)
     device: str = "cpu"
     data: str | None = None
     out: Path = Path(".")                                  # build/ and figures/ go under it

@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reportkit import changes, provenance
+from reportkit import changes, provenance, spread
 from reportkit.cache import Entry
 from reportkit.errors import BuildError
 from reportkit.files import copy_atomic, write_atomic
 from reportkit.plan import Plan
 from reportkit.project import Options, Project
 from reportkit.run import Outcomes
-from reportkit.section import Section
+from reportkit.section import RESERVED_METRICS, Section
 from reportkit.sources import part_sources
 from reportkit.templating import Plain
 
@@ -23,19 +23,20 @@ def render(project: Project, plan: Plan, outcomes: Outcomes, opts: Options, warn
     """Write every output from the entries; returns their paths by kind ("html", "pdf", "pages", "results", "site")."""
     from reportkit import document          # Markdown, math and WeasyPrint: only when something is rendered
 
-    entries = outcomes.entries
+    entries = outcomes.entries                                  # every seed's
+    shown = {p.id: entries[p.id] for p in plan.parts if p.shown and p.id in entries}
     build_dir, fig_dir = opts.build_dir, opts.out / "figures"
     try:
         build_dir.mkdir(parents=True, exist_ok=True)
         changes.keep_previous(build_dir, fig_dir)             # for `diff`, before this render replaces them
-        figures = {f["label"]: (e.dir / f["file"], f["caption"]) for e in entries.values() for f in e.figures}
+        figures = {f["label"]: (e.dir / f["file"], f["caption"]) for e in shown.values() for f in e.figures}
         figures = document.copy_figures(figures, fig_dir)
         changes.record_figures(build_dir, {label: path for label, (path, _) in figures.items()})
-        publish_artifacts(entries, build_dir / "artifacts")
+        publish_artifacts(shown, build_dir / "artifacts")
     except OSError as e:
         raise BuildError(f"cannot write outputs under {opts.out} ({e.strerror}: {e.filename}); "
                          "make it writable or pass --out DIR") from e
-    meta = provenance.metadata(project, opts, entries, outcomes.status, plan.data_root)
+    meta = provenance.metadata(project, opts, plan, entries, outcomes.status, plan.data_root)
     sections, results = [], {}
     for s in project.sections:
         built = all(s.part_id(p) in entries for p in s.parts)
@@ -62,18 +63,23 @@ def render(project: Project, plan: Plan, outcomes: Outcomes, opts: Options, warn
 
 
 def section_results(section: Section, plan: Plan, entries: dict[str, Entry]) -> dict[str, Any]:
-    """What templates read as r.<section>: the metrics of its parts, merged, and `config` per part."""
-    out, owner, config = {}, {}, {}
+    """What templates read as r.<section>: the metrics of its parts at the shown seed, merged; `config` per
+    part; and `spread`, the metrics of its parts on the seed axis over every seed that has an entry."""
+    out, owner, config, spreads = {}, {}, {}, {}
     for p in plan.of(section):
         if p.id not in entries:
             continue
         for name, value in entries[p.id].metrics.items():
-            if name in owner:
-                raise BuildError(f"metric {name!r} of section {section.id} comes from both {owner[name]} and {p.id}")
+            if name in owner or name in RESERVED_METRICS:
+                raise BuildError(f"metric {name!r} of section {section.id} comes from both "
+                                 f"{owner.get(name, 'reportkit')} and {p.id}")
             out[name], owner[name] = value, p.id
         if p.config is not None:
             config[p.part.name] = entries[p.id].config
-    return {**out, "config": config}
+        if p.part.seeds > 1:
+            runs = [(q.seed, entries[q.id].metrics) for q in plan.seeds_of(p.part_id) if q.id in entries]
+            spreads.update(spread.aggregate(runs, p.seed))
+    return {**out, "config": config, "spread": spreads}
 
 
 def section_note(section: Section, plan: Plan, outcomes: Outcomes, command: str) -> Plain:

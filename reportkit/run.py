@@ -32,7 +32,7 @@ def upstream(entry: Entry) -> Upstream:
 
 
 def task_of(p: Planned, opts: Options, entries: dict[str, Entry], data_root) -> Task:
-    return Task(p.id, p.part.run, p.config, opts.profile, opts.seed, opts.device, data_root,
+    return Task(p.part_id, p.part.run, p.config, opts.profile, p.seed, opts.device, data_root,
                 {name: upstream(entries[rid]) for name, rid in p.reads.items()}, opts.progress)
 
 
@@ -60,20 +60,24 @@ def run(plan: Plan, running: list[Planned], opts: Options, say: Callable[[str], 
         entries[p.id] = entry
         status[p.id] = {"status": "ran", "seconds": round(seconds, 3)}
     for p in plan.parts:
-        if status[p.id]["status"] == "cached" and (shown is None or p.id in shown):
+        if p.shown and status[p.id]["status"] == "cached" and (shown is None or p.id in shown):
             say(f"{p.id:18s} cached")
+    others = sum(not p.shown and status[p.id]["status"] == "cached" and (shown is None or p.id in shown)
+                 for p in plan.parts)
+    if others:
+        say(f"{'other seeds':18s} {others} cached")
     return Outcomes(entries, status)
 
 
 def run_here(runnable: list[Planned], task_of: Callable[[Planned], Task], cache: Cache, say: Callable[[str], None],
              opts: Options) -> Iterator[Finished]:
     """One part after the other in this process, each announced with how long it took last time."""
-    last_runs = {p.id: last_seconds(cache, p.id) for p in runnable}
+    last_runs = {p.id: last_seconds(cache, p.part_id) for p in runnable}
     for i, p in enumerate(runnable, start=1):
         say(f"[{i}/{len(runnable)}] {p.id}{timing_hint(p, runnable[i:], last_runs, first=i == 1)}")
         start = time.perf_counter()
         task = task_of(p)
-        entry = cache.store(p.id, p.key, p.inputs, lambda out_dir: execute(task, out_dir))
+        entry = cache.store(p.part_id, p.key, p.inputs, lambda out_dir: execute(task, out_dir))
         seconds = time.perf_counter() - start
         say(f"{p.id:18s} ran     {seconds:.1f} s")
         yield p, entry, seconds

@@ -10,6 +10,13 @@ A section module exposes
 A part is a pure function of its config, the seed, the device (only if it declares `torch=True`), its data
 files and the parts it reads; it writes only into its own folder. Each part is cached on its own, so a caption
 edit in a drawing part reruns that part alone.
+
+Seeds are an axis: a part with `seeds=5` also runs at seeds 0..4 (`--seeds N`: 0..N-1) beside the shown seed
+(`--seed`, whose numbers are printed and whose figures are drawn), each seed cached under its own key, and the
+templates read every metric's spread over the seeds that ran (reportkit.spread). A `costly` part (a network
+that trains for minutes) runs its other seeds only when `--seeds` asks for them; a build shows them whenever the
+cache holds them. At seed s a part reads another part of the axis at seed s, except that a part whose other
+seeds always run reads a costly part at the shown seed (so what it computes never depends on flags).
 """
 from __future__ import annotations
 
@@ -29,6 +36,9 @@ class Figure:
     label: str     # unique in the document, e.g. "q2-toy-training"
     file: str      # file name inside the part's output folder (PNG or SVG)
     caption: str   # Markdown; may contain $math$
+
+
+RESERVED_METRICS = ("config", "spread")     # r.<section>.config and .spread are reportkit's, not a part's metrics
 
 
 @dataclass
@@ -56,6 +66,8 @@ class Part:
     data: tuple[str, ...] = ()                  # files/folders under the data root that it reads
     reads: tuple[str, ...] = ()                 # parts whose outputs it reads: "train" (same section) or "q3.train"
     torch: bool = False                         # it runs on --device (its key holds the device)
+    seeds: int = 1                              # > 1: on the seed axis, its metrics get a spread (see below)
+    costly: bool = False                        # its other seeds run only when asked for (--seeds N)
 
     def make_config(self, profile: str, overrides: dict | None = None):
         """The config for a profile (None for a part without one); unknown keys are a ConfigError."""

@@ -9,26 +9,32 @@ import inspect
 import json
 from pathlib import Path
 
+from reportkit import machine
 from reportkit.listing import extract
 from reportkit.tracked import child
 
 
 def part_sources(planned: list, entries: dict, root: Path) -> dict:
     """{"parts": {part id: {...}}, "owners": {metric path prefix: part id}, "figures": {label: part id}} for the
-    parts rendered (`planned`: plan.Planned, `entries`: their cache entries by part id)."""
+    parts rendered at the shown seed (`planned`: plan.Planned at every seed, `entries`: their cache entries by
+    planned id); a part on the seed axis owns its spread too, and lists the seeds it has."""
     parts, owners, figures = {}, {}, {}
     for p in planned:
         entry = entries.get(p.id)
-        if entry is None:
+        if entry is None or not p.shown:
             continue
+        seeds = [q.seed for q in planned if q.part_id == p.part_id and q.id in entries]
         parts[p.id] = {**code_of(p.part.run, root), "config": entry.config, "seed": entry.inputs["seed"],
                        "device": entry.inputs.get("device"), "reads": sorted(p.reads.values()), "key": entry.key,
                        "created": dt.datetime.fromtimestamp(entry.created, dt.timezone.utc)
                        .strftime("%Y-%m-%d %H:%M UTC"),
-                       "seconds": entry.seconds}
+                       "seconds": entry.seconds, "machine": machine.summary(entry.machine),
+                       "seeds": seeds if len(seeds) > 1 else None}
         section = p.section.id
         for name in entry.metrics:
             owners[child(section, name)] = p.id
+            if p.part.seeds > 1:
+                owners[child(child(section, "spread"), name)] = p.id
         if p.config is not None:
             owners[child(child(section, "config"), p.part.name)] = p.id
         for figure in entry.figures:

@@ -117,6 +117,33 @@ def _sci(value: float, digits: int) -> str:
     return f"{mantissa:.{digits - 1}f} \\times 10^{{{exponent}}}"
 
 
+def spread_pct(agg: dict, digits: int = 1) -> str:
+    """A fraction's spread over seeds, as pct prints the fraction: '(84.9 ± 0.4 over 5 seeds)'; "" for one seed
+    (agg: a number's entry of r.<section>.spread, see reportkit.spread)."""
+    return _spread(agg, digits, 100)
+
+
+def spread(agg: dict, digits: int = 2) -> str:
+    """A number's spread over seeds, with `digits` decimals: '(14.21 ± 0.40 over 5 seeds)'; "" for one seed."""
+    return _spread(agg, digits, 1)
+
+
+def _spread(agg: dict, digits: int, scale: float) -> str:
+    if agg["n"] < 2:
+        return ""
+    mean = mark(agg["mean"], f"{scale * agg['mean']:.{digits}f}")
+    sd = mark(agg["sd"], f"{scale * agg['sd']:.{digits}f}")
+    return f"({mean} ± {sd} over {mark(agg['n'], str(agg['n']))} seeds)"
+
+
+def seeds_note(agg: dict) -> str:
+    """After a verdict of the shown seed: ' (in 4 of 5 seeds)' when it did not hold on every seed that ran, ""
+    when it did or only one ran (agg: a verdict's entry of r.<section>.spread)."""
+    if agg["n"] < 2 or agg["agree"] == agg["n"]:
+        return ""
+    return f" (in {mark(agg['agree'], str(agg['agree']))} of {mark(agg['n'], str(agg['n']))} seeds)"
+
+
 def check_rows(sections, results: dict) -> dict:
     """The appendix's table of numerical checks, built here so the template only lays it out: every check of every
     built section (`reportkit.section.check` dicts) with how to print it, and how many hold.
@@ -162,7 +189,8 @@ class Templates:
             autoescape=jinja2.select_autoescape(["html.j2"], default_for_string=False, default=False),
             finalize=_finalize,
         )
-        self.env.filters.update(pct=pct, num=num, sci=sci, unit=unit, fixed=fixed, join=join, code=code)
+        self.env.filters.update(pct=pct, num=num, sci=sci, unit=unit, fixed=fixed, join=join, code=code,
+                                spread=spread, spread_pct=spread_pct, seeds_note=seeds_note)
         self.env.globals.update(check_rows=check_rows, columns=columns)
         self.env.globals.update(globals_ or {})
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from reportkit import machine
 from reportkit.cache import Entry
 from reportkit.changes import is_number, is_timing, leaves, same
 from reportkit.errors import ConfigError, DataError
@@ -34,7 +35,8 @@ def verify(project: Project, opts: Options, targets: Iterable[str], say: Callabl
     check_targets(targets, project)
     with output_lock(opts.build_dir, say):             # no build replaces the entries while they are compared
         planned = plan(project, opts, say, read_only=True)
-        chosen = [p for p in planned.parts if p.id in targets or p.section.id in targets]
+        chosen = [p for p in planned.parts if (p.part_id in targets or p.section.id in targets)
+                  and (p.runs or p.entry is not None)]           # every seed this build runs, and any cached
         for p in chosen:
             check_cached(planned, p, project.command)
         entries = {p.id: p.entry for p in planned.parts if p.entry is not None}
@@ -44,6 +46,10 @@ def verify(project: Project, opts: Options, targets: Iterable[str], say: Callabl
                 start = time.perf_counter()
                 fields = execute(task_of(p, opts, entries, planned.data_root), Path(tmp))
                 found = differences(p.entry, fields, Path(tmp), p.part.torch)
+            if not machine.same_kernels(p.entry.machine, fields["machine"]):
+                say(f"note: {p.id} was cached on {machine.summary(p.entry.machine)} and rerun on "
+                    f"{machine.summary(fields['machine'])}: numpy results agree exactly only on the same "
+                    "instruction set and kernels")
             rule = f"within {TORCH_TOLERANCE:g}" if p.part.torch else "exactly"
             verdict = "agrees" if not found else f"DIFFERS in {len(found)} value(s)"
             say(f"{p.id:18s} {verdict} with the cache ({rule}; rerun {time.perf_counter() - start:.1f} s)")

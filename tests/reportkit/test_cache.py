@@ -75,13 +75,18 @@ def test_interrupted_run_leaves_no_entry(tmp_path, exc):
     assert list((tmp_path / "cache" / "q3" / "train").iterdir()) == []
 
 
-def test_old_entries_are_pruned_and_latest_is_the_newest(tmp_path):
+def test_old_entries_are_pruned_per_seed_and_latest_is_the_newest(tmp_path):
+    """Versions of one seed replace each other; the seeds of a spread are kept side by side."""
     cache = Cache(tmp_path / "cache")
     for i in range(KEEP_ENTRIES + 2):
-        cache.store("q5.train", f"k{i}", {"seed": i}, writer(str(i)))
+        cache.store("q5.train", f"k{i}", {"seed": 0, "version": i}, writer(str(i)))
+    for seed in (1, 2):
+        cache.store("q5.train", f"s{seed}", {"seed": seed}, writer(str(seed)))
     kept = sorted(p.name for p in (tmp_path / "cache" / "q5" / "train").iterdir())
-    assert kept == [f"k{i}" for i in range(2, KEEP_ENTRIES + 2)]
-    assert cache.latest("q5.train")["inputs"] == {"seed": KEEP_ENTRIES + 1}
+    assert kept == [f"k{i}" for i in range(2, KEEP_ENTRIES + 2)] + ["s1", "s2"]
+    assert cache.latest("q5.train")["inputs"] == {"seed": 2}
+    assert cache.latest("q5.train", seed=0)["inputs"] == {"seed": 0, "version": KEEP_ENTRIES + 1}
+    assert cache.latest("q5.train", seed=7)["inputs"] == {"seed": 2}          # no entry of that seed: the newest
 
 
 def test_explain_names_each_changed_component():

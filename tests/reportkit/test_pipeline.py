@@ -130,7 +130,7 @@ def test_section_results_merge_metrics_and_give_each_part_its_config(toy):
     entries, _ = run(p, opts(root, profile="smoke"))
     planned = plan(p, opts(root, profile="smoke"))
     assert section_results(p.sections[0], planned, entries) == {
-        "total": 11, "count": 2, "device": "cpu", "config": {"train": {"n": 2}}}
+        "total": 11, "count": 2, "device": "cpu", "config": {"train": {"n": 2}}, "spread": {}}
 
 
 def test_a_cache_folder_that_is_a_link_is_refused_before_anything_runs(toy, tmp_path):

@@ -3,7 +3,8 @@ import pytest
 
 from reportkit.errors import BuildError
 from reportkit.section import check
-from reportkit.templating import Plain, Templates, check_rows, code, columns, fixed, num, pct, plain_strings, sci, unit
+from reportkit.templating import (Plain, Templates, check_rows, code, columns, fixed, num, pct, plain_strings, sci,
+                                  seeds_note, spread, spread_pct, unit)
 
 
 def test_strict_undefined_names_template_and_line(tmp_path):
@@ -102,3 +103,18 @@ def test_appendix_rows_print_counts_as_counts_and_lay_out_columns():
     assert not by["error"]["condition"] and not by["error"]["count"]
     assert columns([1, 2, 3, 4, 5], 3) == [[1, 3, 5], [2, 4, None]]
     assert columns([], 3) == []
+
+
+def agg(n, agree=None, mean=0.8491, sd=0.0042):
+    return {"n": n, "agree": n if agree is None else agree, "mean": mean, "sd": sd if n > 1 else None}
+
+
+@pytest.mark.parametrize("fn, value, expected", [
+    (spread_pct, agg(5), "(84.9 ± 0.4 over 5 seeds)"), (spread_pct, agg(1), ""),
+    (spread, agg(3, mean=14.214, sd=0.401), "(14.21 ± 0.40 over 3 seeds)"), (spread, agg(1, mean=14.2), ""),
+    (seeds_note, agg(1), ""), (seeds_note, agg(5), ""), (seeds_note, agg(5, agree=4), " (in 4 of 5 seeds)"),
+    (seeds_note, agg(2, agree=1), " (in 1 of 2 seeds)"),
+], ids=["pct", "pct-one-seed", "number", "number-one-seed", "verdict-one-seed", "verdict-all", "verdict-some",
+        "verdict-half"])
+def test_spreads_and_verdicts_over_seeds_say_only_what_varied(fn, value, expected):
+    assert fn(value) == expected

@@ -96,3 +96,19 @@ def test_a_nested_timing_is_not_compared(tmp_path):
     assert verify.differences(entry, rerun, tmp_path, torch=False) == []
     rerun["metrics"]["loss"] = 1.5
     assert verify.differences(entry, rerun, tmp_path, torch=False) == ["loss: cached 1, rerun 1.5"]
+
+
+def test_an_entry_cached_on_another_instruction_set_is_said_in_one_line(shifted, monkeypatch):
+    from reportkit import machine
+
+    root, project = shifted
+    here = machine.describe()
+    monkeypatch.setattr(machine, "describe", lambda: {**here, "isa": "AVX-512 with bf16", "cpu": "Other EPYC"})
+    said = []
+    assert verify.verify(project(), opts(root), ["s1.train"], say=said.append)
+    assert said[0].startswith(f"note: s1.train was cached on {machine.summary(here)} and rerun on Other EPYC "
+                              "(AVX-512 with bf16") and "agree exactly only on the same instruction set" in said[0]
+    assert said[1].split()[:2] == ["s1.train", "agrees"]
+    monkeypatch.setattr(machine, "describe", lambda: here)
+    said.clear()
+    assert verify.verify(project(), opts(root), ["s1.train"], say=said.append) and len(said) == 1

@@ -78,8 +78,8 @@ def course(unzipped, fixture_root, tmp_path_factory):
 
 
 def printed(run, name):
-    """The value `report.py run` printed for a metric (q3.train test_accuracy 0.935185)."""
-    return next(line.split()[-1] for line in run.stdout.splitlines() if line.split()[:2] == name.split())
+    """The value `report.py run` printed for a metric (q3.train test_accuracy 0.935185  (5 seeds: ...))."""
+    return next(line.split()[2] for line in run.stdout.splitlines() if line.split()[:2] == name.split())
 
 
 def test_run_q3_leaves_the_handout_pickle_beside_it(course):

@@ -46,7 +46,7 @@ from hw5 import autoencoder as ae, mlp  # noqa: E402
 from hw5.augment import warp_images  # noqa: E402
 from hw5.data import stratified_holdout  # noqa: E402
 from hw5.image_data import FLOWERS_DIR, load_cifar, sun_labels  # noqa: E402
-from hw5.pytorch.models import NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, ToFloat, scratch_net  # noqa: E402
+from hw5.pytorch.models import NistCNN, NistFC, Normalise, ResNetSmall, ToFloat, scratch_net  # noqa: E402
 from hw5.pytorch.squeezenet import imagenet_normalise, make_classifier, make_features  # noqa: E402
 from hw5.pytorch.train import nesterov_sgd  # noqa: E402
 from hw5.pytorch.transforms import random_brightness, random_crop, random_flip, random_resized_crop  # noqa: E402
@@ -313,20 +313,12 @@ def nist_fc_phases(sizes: dict, cfg) -> list[Phase]:
 
 
 def nist_cnn_phases(sizes: dict, cfg) -> list[Phase]:
+    """Training with a validation pass per epoch, then the validation errors: one more pass."""
     return [torch_phase("training", lambda: NistCNN(cfg.widths, cfg.dropout), (1, 32, 32), cfg.batch,
-                        trained=cfg.epochs * sizes["train"], evaluated=cfg.epochs * sizes["valid"], classes=36,
+                        trained=cfg.epochs * sizes["train"], evaluated=(cfg.epochs + 1) * sizes["valid"], classes=36,
                         augment=lambda b, gen: random_crop(b, cfg.shift, gen, fill=0.0), channels_last=True,
                         label_smoothing=cfg.label_smoothing,
                         optimizer=lambda m: torch.optim.AdamW(m.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay))]
-
-
-def nist_ensemble_phases(sizes: dict, member) -> list[Phase]:
-    """The ensemble part: its validation accuracy and its errors, two forward passes of all members."""
-    def build():
-        net = NistEnsemble(q6_1_torch.MEMBERS, widths=member.widths, dropout=member.dropout)
-        net.members.to(memory_format=torch.channels_last)
-        return net
-    return [torch_phase("evaluation", build, (1, 32, 32), 1024, evaluated=2 * sizes["valid"], classes=36)]
 
 
 def cifar_phases(root: Path, cfg, seed: int) -> list[Phase]:
@@ -464,12 +456,8 @@ def parts(root: Path, cache: Path, seed: int) -> list[PartRun]:
     sizes = nist_sizes(root)
     fc = config("q6_1", "nist_fc")
     add("q6_1", "nist_fc", fc, nist_fc_phases({k: limited(v, fc.nist_limit) for k, v in sizes.items()}, fc))
-    member = config("q6_1", "nist_cnn_0")
-    members = nist_cnn_phases({k: limited(v, member.nist_limit) for k, v in sizes.items()}, member)
-    for k in range(q6_1_torch.MEMBERS):
-        add("q6_1", f"nist_cnn_{k}", replace(member, member=k), members, "one of 5 identical trainings")
-    add("q6_1", "nist_cnn", config("q6_1", "nist_cnn"),
-        nist_ensemble_phases({k: limited(v, member.nist_limit) for k, v in sizes.items()}, member))
+    cnn = config("q6_1", "nist_cnn")
+    add("q6_1", "nist_cnn", cnn, nist_cnn_phases({k: limited(v, cnn.nist_limit) for k, v in sizes.items()}, cnn))
     add("q6_1", "cifar", config("q6_1", "cifar"), cifar_phases(root, config("q6_1", "cifar"), seed))
     add("q6_1", "sun_cnn", config("q6_1", "sun_cnn"),
         sun_cnn_phases(root, config("q6_1", "sun_cnn"), config("q6_1", "sun_split"), seed))

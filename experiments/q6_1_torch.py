@@ -1,14 +1,12 @@
-"""Q6.1: PyTorch. The Q3 MLP and a CNN ensemble on NIST36, a residual CNN on CIFAR-10, a scene CNN on SUN-8
-beside HW1's bag of words.
+"""Q6.1: PyTorch. The Q3 MLP and a CNN on NIST36, a residual CNN on CIFAR-10, a scene CNN on SUN-8 beside HW1's
+bag of words.
 
-Each training is a part of its own (the ensemble members too) that chooses on validation data (NIST36's
-own split; a stratified hold-out of the training set for CIFAR-10 and SUN) and touches its test split once.
-Drawing parts read their histories and confusion matrices. Every network trains with hw5.pytorch.train.fit
-on tensors decoded once.
+Each training is a part of its own that chooses on validation data (NIST36's own split; a stratified hold-out
+of the training set for CIFAR-10 and SUN) and touches its test split once. Drawing parts read their histories
+and confusion matrices. Every network trains with hw5.pytorch.train.fit on tensors decoded once.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +17,11 @@ from hw5 import bow_spm
 from hw5.data import LETTERS, load_nist36, nist36_file, seeded_subset, stratified_holdout
 from hw5.image_data import CIFAR_DIR, SUN_CLASSES, SUN_DIR, cifar_batches, load_cifar, load_sun, load_sun_whole, \
     sun_labels
-from hw5.history import History, summarise
+from hw5.history import summarise
 from hw5.metrics import confused_pairs, confusion_matrix, largest_confusion, per_class_accuracy, taken_for
 from hw5.parallel import map_jobs
 from hw5.plotting import epoch_axis, literal, plt, save
-from hw5.pytorch.models import MirrorAverage, NistCNN, NistEnsemble, NistFC, Normalise, ResNetSmall, \
+from hw5.pytorch.models import MirrorAverage, NistCNN, NistFC, Normalise, ResNetSmall, \
     nist_rows_to_images, save_nist36_cnn
 from hw5.pytorch.schedules import one_cycle
 from hw5.pytorch.train import count_parameters, evaluate, fit, nesterov_sgd, pick_device, seed_everything
@@ -32,9 +30,6 @@ from hw5.runtime import blas_threads, torch_threads
 from reportkit.section import Context, Figure, Part, Result, Section
 
 SQRT2 = 2 ** 0.5
-MEMBERS = 1                          # NIST36 CNNs from their own seeds, probabilities averaged. Full builds: 1 ->
-                                     # 93.33 % valid, 3 -> 93.40 %, 5 -> 93.37 %; Q4's CNN reading 99.57 % with
-                                     # one, 99.78 % with three: a member costs a training (benchmarks/README.md)
 NIST36 = (nist36_file("train"), nist36_file("valid"))
 CIFAR_TRAIN_BATCHES = 5              # CIFAR-10 ships its training images as five batch files
 
@@ -56,7 +51,6 @@ class FcConfig:
 @dataclass(frozen=True)
 class CnnConfig:
     nist_limit: int = 0
-    member: int = 0                   # which ensemble member: its torch seed is named f"member{member}"
     widths: tuple[int, ...] = (16, 32, 64)   # channels per stage; dev: 24..96 and 32..128 no better
     dropout: float = 0.5              # before the linear layer, which holds most weights; dev: 0.3 -> -0.5 points
     epochs: int = 12                  # dev: 15-20 epochs no better
@@ -66,10 +60,6 @@ class CnnConfig:
     shift: int = 2                    # random translations of +-2 px
     rotate: float = 0.0               # > 0: random affine instead (degrees, 10 % zoom); dev: 10-15 degrees no better
     label_smoothing: float = 0.1      # dev (2 seeds): 93.1 % against 92.7 % without
-
-
-@dataclass(frozen=True)
-class EnsembleConfig:
     top_pairs: int = 6                # most confused validation pairs named in the text
 
 
@@ -173,11 +163,11 @@ def train_fc(ctx: Context) -> Result:
                           "valid_errors": nist_errors(model, *data["valid"], device)}})
 
 
-def train_cnn_member(ctx: Context) -> Result:
-    """One NistCNN of the 6.1.2 ensemble, seeded by its name, on upright (N, 1, 32, 32) images."""
+def train_cnn(ctx: Context) -> Result:
+    """6.1.2: a NistCNN on upright (N, 1, 32, 32) images, AdamW with a one-cycle rate; its validation errors, and
+    the checkpoint Q4 reads."""
     torch_threads()
-    cfg, device = ctx.config, pick_device(ctx.device)
-    gen = seed_everything(ctx.seed_for(f"member{cfg.member}"))
+    cfg, device, gen = ctx.config, pick_device(ctx.device), seed_everything(ctx.seed_for("torch"))
     train, valid = ((nist_rows_to_images(x), y) for x, y in nist_data(ctx, cfg.nist_limit).values())
     model = NistCNN(cfg.widths, cfg.dropout).to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -186,40 +176,12 @@ def train_cnn_member(ctx: Context) -> Result:
         augment = lambda b: random_affine(b, gen, cfg.rotate, 0.1, cfg.shift)      # noqa: E731
     hist = fit(model, train, valid, epochs=cfg.epochs, batch_size=cfg.batch, optimizer=opt, device=device,
                generator=gen, scheduler=one_cycle(opt, cfg.lr, cfg.epochs, len(train[0]), cfg.batch),
-               step_scheduler_per_batch=True, show=ctx.progress, desc=f"6.1.2 CNN {cfg.member + 1}",
+               step_scheduler_per_batch=True, show=ctx.progress, desc="6.1.2 CNN",
                augment=augment, label_smoothing=cfg.label_smoothing)
-    torch.save(model.cpu().state_dict(), ctx.path("member.pt"))
-    ctx.path("history.json").write_text(json.dumps(hist.as_dict()))
-    return Result()
-
-
-def nist_ensemble(ctx: Context) -> Result:
-    """6.1.2: the members' probabilities averaged; its validation errors, and the checkpoint Q4 reads.
-
-    The summary (curves, reach-90 %) is the first member's, the one network the FC is compared with; the
-    ensemble's validation accuracy is `ensemble_valid_acc`, each member's is in `members_valid`.
-    """
-    torch_threads()
-    device = pick_device(ctx.device)
-    members = [ctx.input(f"nist_cnn_{k}") for k in range(MEMBERS)]
-    kwargs = {"widths": tuple(members[0].config["widths"]), "dropout": members[0].config["dropout"]}
-    ensemble = NistEnsemble(MEMBERS, **kwargs)
-    for net, member in zip(ensemble.members, members):
-        net.load_state_dict(torch.load(member.path("member.pt"), weights_only=True))
-    ensemble = ensemble.to(device)
-    ensemble.members.to(memory_format=torch.channels_last)      # as trained: the same convolution kernels
-    histories = [History(**json.loads(m.path("history.json").read_text())) for m in members]
-    x, y = nist_data(ctx, members[0].config["nist_limit"])["valid"]     # the slice the members scored on
-    valid = nist_rows_to_images(x)
-    _, ens_acc, _ = evaluate(ensemble, valid, y, device)
-    first = summarise(histories[0])
-    cnn = {**first, "parameters": count_parameters(ensemble.members[0]), "reach_90": first_reaching(histories[0], 0.9),
-           "ensemble_valid_acc": ens_acc, "members": MEMBERS,
-           "members_valid": [h.valid_acc[-1] for h in histories], "train_seconds": sum(h.seconds[-1] for h in histories),
-           "member_seconds": first["train_seconds"],
-           "valid_errors": nist_errors(ensemble, valid, y, device, ctx.config.top_pairs)}
-    save_nist36_cnn(ensemble.cpu().to(memory_format=torch.contiguous_format), ctx.path("q6_cnn_nist36.pt"),
-                    classes=LETTERS, valid_accuracy=ens_acc)
+    cnn = {**summarise(hist), "parameters": count_parameters(model), "reach_90": first_reaching(hist, 0.9),
+           "valid_errors": nist_errors(model, *valid, device, cfg.top_pairs)}
+    save_nist36_cnn(model.cpu().to(memory_format=torch.contiguous_format), ctx.path("q6_cnn_nist36.pt"),
+                    classes=LETTERS, valid_accuracy=cnn["valid_errors"]["accuracy"])
     return Result({"cnn": cnn}, artifacts={"q6_cnn_nist36": "q6_cnn_nist36.pt"})
 
 
@@ -417,8 +379,7 @@ def overfit_verdict(train: float, valid: float, clear: float) -> str:
 def nist_findings(fc: dict, cnn: dict, fc_cfg: dict, cnn_cfg: dict, q3_valid: float, q3_plain, cfg) -> dict:
     """Q6.1.1-2: the FC and CNN comparisons as the text prints them (seconds to 2 significant figures per
     epoch, whole seconds in total, accuracies to 0.1 %)."""
-    fc_epoch, cnn_epoch = fc["train_seconds"] / fc_cfg["epochs"], cnn["member_seconds"] / cnn_cfg["epochs"]
-    members = cnn["members_valid"]
+    fc_epoch, cnn_epoch = fc["train_seconds"] / fc_cfg["epochs"], cnn["train_seconds"] / cnn_cfg["epochs"]
     return {
         "fc_fit": fit_verdict(fc["final_train_acc"], fc["final_valid_acc"], cfg.fits_points, cfg.harder_points),
         "fc_gap_points": abs(fd.points(fc["final_train_acc"], fc["final_valid_acc"])),
@@ -427,15 +388,11 @@ def nist_findings(fc: dict, cnn: dict, fc_cfg: dict, cnn_cfg: dict, q3_valid: fl
         "fc_vs_q3_points": abs(fd.points(fc["final_valid_acc"], q3_valid)),
         "q3_plain_below_fc": q3_plain is not None and fd.shown_pct(q3_plain) < fd.shown_pct(fc["final_valid_acc"]),
         "fc_seconds_per_epoch": fc_epoch, "cnn_seconds_per_epoch": cnn_epoch,
-        "ensemble_parameters": cnn["members"] * cnn["parameters"],
         "weights_ratio": fd.shown(cnn["parameters"] / fc["parameters"], 1),
         "epoch_seconds_ratio": fd.shown(fd.significant(cnn_epoch, 2) / fd.significant(fc_epoch, 2), 1),
         "cnn_vs_fc": fd.direction(fd.shown_pct(cnn["final_valid_acc"]), fd.shown_pct(fc["final_valid_acc"])),
         "cnn_vs_fc_points": abs(fd.points(cnn["final_valid_acc"], fc["final_valid_acc"])),
         "only_cnn_reaches_90": cnn["reach_90"]["epoch"] is not None and fc["reach_90"]["epoch"] is None,
-        "members_mean": fd.mean(members),
-        "ensemble_beats_best_member": fd.shown_pct(cnn["ensemble_valid_acc"]) > max(fd.shown_pct(a) for a in members),
-        "ensemble_seconds_ratio": fd.ratio(cnn["train_seconds"], cnn["member_seconds"]),
         "fc_worst_pairs": fc["valid_errors"]["pairs"][:3],
         "fc_call": fd.call("NistFC", hidden=fc_cfg["hidden"], dropout=fc_cfg["dropout"]),
         "cnn_call": fd.call("NistCNN", widths=cnn_cfg["widths"], dropout=cnn_cfg["dropout"]),
@@ -490,12 +447,12 @@ def sun_findings(sun: dict, bow: dict, sun_cfg: dict, bow_cfg: dict, cfg) -> dic
 
 def findings(ctx: Context) -> Result:
     """Every derived number and verdict of the Q6.1 text, from the training parts' cached metrics."""
-    up = {name: ctx.input(name) for name in ("nist_fc", "nist_cnn", "nist_cnn_0", "cifar", "sun_cnn", "sun_bow")}
+    up = {name: ctx.input(name) for name in ("nist_fc", "nist_cnn", "cifar", "sun_cnn", "sun_bow")}
     q3 = ctx.input("q3.train").metrics
     fc, cnn = up["nist_fc"].metrics["fc"], up["nist_cnn"].metrics["cnn"]
     plain = q3["no_augment"]["valid_acc"] if q3["no_augment"] else None
     return Result({"findings": {
-        "nist": nist_findings(fc, cnn, up["nist_fc"].config, up["nist_cnn_0"].config, q3["valid_accuracy"], plain,
+        "nist": nist_findings(fc, cnn, up["nist_fc"].config, up["nist_cnn"].config, q3["valid_accuracy"], plain,
                               ctx.config),
         "cifar": cifar_findings(up["cifar"].metrics["cifar"], up["cifar"].config, ctx.config),
         "sun": sun_findings(up["sun_cnn"].metrics["sun"], up["sun_bow"].metrics["bow"], up["sun_cnn"].config,
@@ -535,10 +492,7 @@ def draw_sun(ctx: Context) -> Result:
 
 SECTION = Section(id="q6_1", title="Q6.1 PyTorch: NIST36, CIFAR-10 and SUN scenes", template="q6_1.md.j2", parts=(
     Part("nist_fc", train_fc, FcConfig, smoke={"nist_limit": 600, "epochs": 2}, data=NIST36, torch=True),
-    *(Part(f"nist_cnn_{k}", train_cnn_member, CnnConfig, smoke={"nist_limit": 600, "epochs": 2}, fixed={"member": k},
-           data=NIST36, torch=True) for k in range(MEMBERS)),
-    Part("nist_cnn", nist_ensemble, EnsembleConfig, data=NIST36, torch=True,
-         reads=tuple(f"nist_cnn_{k}" for k in range(MEMBERS))),
+    Part("nist_cnn", train_cnn, CnnConfig, smoke={"nist_limit": 600, "epochs": 2}, data=NIST36, torch=True),
     Part("cifar", train_cifar, CifarConfig, smoke={"limit": 600, "holdout": 200, "epochs": 1},
          data=(CIFAR_DIR,), torch=True),
     Part("sun_split", sun_split, SunSplitConfig, smoke={"per_class": 6}, data=(SUN_DIR,)),
@@ -550,7 +504,7 @@ SECTION = Section(id="q6_1", title="Q6.1 PyTorch: NIST36, CIFAR-10 and SUN scene
          data=(SUN_DIR,), reads=("sun_split",)),
     Part("sun_compare", sun_compare, reads=("sun_cnn", "sun_bow")),
     Part("findings", findings, FindingsConfig,
-         reads=("nist_fc", "nist_cnn", "nist_cnn_0", "cifar", "sun_cnn", "sun_bow", "q3.train")),
+         reads=("nist_fc", "nist_cnn", "cifar", "sun_cnn", "sun_bow", "q3.train")),
     Part("nist_figures", draw_nist, reads=("nist_fc", "nist_cnn")),
     Part("cifar_figures", draw_cifar, reads=("cifar",)),
     Part("sun_figures", draw_sun, reads=("sun_cnn", "sun_bow")),

@@ -62,7 +62,6 @@ class Part:
     run: Callable[["Context"], Result]           # a top-level function of the section's module
     config: type | None = None                  # a frozen dataclass with the full-profile defaults
     smoke: dict = field(default_factory=dict)   # overrides for the smoke profile
-    fixed: dict = field(default_factory=dict)   # values this part sets in every profile (e.g. an ensemble member)
     data: tuple[str, ...] = ()                  # files/folders under the data root that it reads
     reads: tuple[str, ...] = ()                 # parts whose outputs it reads: "train" (same section) or "q3.train"
     torch: bool = False                         # it runs on --device (its key holds the device)
@@ -71,7 +70,7 @@ class Part:
 
     def make_config(self, profile: str, overrides: dict | None = None):
         """The config for a profile (None for a part without one); unknown keys are a ConfigError."""
-        values = {**(self.smoke if profile == "smoke" else {}), **self.fixed, **(overrides or {})}
+        values = {**(self.smoke if profile == "smoke" else {}), **(overrides or {})}
         if self.config is None:
             if values:
                 raise ConfigError(f"part {self.name} has no config, but got {sorted(values)}")
@@ -148,7 +147,7 @@ class Context:
         return self.out_dir / name
 
     def rng(self, name: str):
-        """A numpy Generator for one named random stream of this part ("init", "batch order", "member3").
+        """A numpy Generator for one named random stream of this part ("init", "batch order", "holdout").
 
         Derived from the seed, the part id and the name (numpy's SeedSequence, the seed as entropy and stable
         hashes of part and name as spawn key), never from offsets of the seed: streams of different names,

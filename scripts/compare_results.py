@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/compare_results.py OLD.json NEW.json [--rename OLD=NEW ...] [--show 20]
 
-A leaf is a dotted path (q3.sweep.0.1, q6_1.cnn.members_valid.2). --rename maps a path prefix of OLD to the
+A leaf is a dotted path (q3.sweep.0.1, q6_1.cnn.history.valid_acc.2). --rename maps a path prefix of OLD to the
 same value's path in NEW (e.g. q6_1.fc_valid_accuracy=q6_1.fc.final_valid, q3.config=q3.config.train; with
 a trailing *, any string prefix: q6_1.config.fc_*=q6_1.config.nist_fc.*) for builds whose results moved. Prints how many leaves are identical, differ, or exist on one side only, and the
 first --show of each kind.
@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 
 SKIP = ("seconds", "load_average", "cpu_seconds", "cpus", "threads", "history.seconds", "train_seconds",
-        "member_seconds", "reach_90.seconds", "transfer_seconds", "pca_time_share")
+        "reach_90.seconds", "transfer_seconds", "pca_time_share")
 
 
 def leaves(value, path="") -> dict[str, object]:

@@ -32,7 +32,7 @@ def config_field(expr: ast.expr):
 
 # (model class, training function that builds it, the findings' call, the part whose config it used)
 CASES = [("NistFC", "train_fc", ("nist", "fc_call"), "nist_fc"),
-         ("NistCNN", "train_cnn_member", ("nist", "cnn_call"), "nist_cnn_0"),
+         ("NistCNN", "train_cnn", ("nist", "cnn_call"), "nist_cnn"),
          ("ResNetSmall", "train_cifar", ("cifar", "call"), "cifar"),
          ("ResNetSmall", "train_sun_cnn", ("sun", "call"), "sun_cnn")]
 

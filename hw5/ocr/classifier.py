@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-KINDS = ("mlp", "cnn")        # the Q3 numpy network (.npz), the Q6.1 NIST36 CNN or ensemble (torch checkpoint)
+KINDS = ("mlp", "cnn")        # the Q3 numpy network (.npz), the Q6.1 NIST36 CNN (torch checkpoint)
 
 
 def load_classifier(kind: str, path: Path) -> Callable[[np.ndarray], np.ndarray]:

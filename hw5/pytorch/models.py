@@ -70,20 +70,6 @@ class NistCNN(torch.nn.Module):
         return self.head(self.features(x))
 
 
-class NistEnsemble(torch.nn.Module):
-    """`members` NistCNNs trained from different seeds; the output is the log of their mean softmax, so it
-    works as logits (cross-entropy, argmax) and its softmax is the averaged probabilities."""
-
-    def __init__(self, members: int = 1, **kwargs):
-        super().__init__()
-        self.kwargs = {"members": members, **kwargs}
-        self.members = torch.nn.ModuleList(NistCNN(**kwargs) for _ in range(members))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:   # (N, 1, 32, 32) -> (N, 36) log mean probabilities
-        probs = torch.stack([torch.softmax(m(x), 1) for m in self.members]).mean(0)
-        return torch.log(probs.clamp_min(1e-12))
-
-
 class ResNetSmall(torch.nn.Module):
     """ResNet-9 layout at any width: stem, then per stage conv_bn + max-pool (+ a Residual where asked), global max pool, linear.
 
@@ -162,10 +148,7 @@ def scratch_net(width: int, n_classes: int, mean, std) -> torch.nn.Sequential:
                                torch.nn.Dropout(0.3), torch.nn.Linear(4 * w, n_classes))
 
 
-CHECKPOINT_CLASSES = {"NistCNN": NistCNN, "NistEnsemble": NistEnsemble}
-
-
-def save_nist36_cnn(model: NistCNN | NistEnsemble, path: Path, **meta) -> None:
+def save_nist36_cnn(model: NistCNN, path: Path, **meta) -> None:
     """Write the state dict with what rebuilds it: class name, constructor arguments, input layout."""
     torch.save({"class": type(model).__name__, "kwargs": model.kwargs, "state_dict": model.state_dict(),
                 "input": "raw .mat rows (N, 1024) in [0, 1]: white background, 32x32 stored transposed",
@@ -173,16 +156,15 @@ def save_nist36_cnn(model: NistCNN | NistEnsemble, path: Path, **meta) -> None:
 
 
 def load_nist36_cnn(path: Path, device: str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
-    """The saved NIST36 CNN (one network or an ensemble) as a function: X (N, 1024) float32 raw .mat rows ->
-    class probabilities (N, 36).
+    """The saved NIST36 CNN as a function: X (N, 1024) float32 raw .mat rows -> class probabilities (N, 36).
 
     Rows use the .mat layout (white background, image transposed), exactly what Q4 builds from its crops.
     Columns follow hw5.data.LETTERS (A-Z, then 0-9).
     """
     blob = torch.load(path, map_location=device, weights_only=True)
-    if blob.get("class") not in CHECKPOINT_CLASSES:
-        raise DataError(f"{path}: expected a NistCNN or NistEnsemble checkpoint, found {blob.get('class')!r}")
-    model = CHECKPOINT_CLASSES[blob["class"]](**blob["kwargs"]).to(device).eval()
+    if blob.get("class") != "NistCNN":
+        raise DataError(f"{path}: expected a NistCNN checkpoint, found {blob.get('class')!r}")
+    model = NistCNN(**blob["kwargs"]).to(device).eval()
     model.load_state_dict(blob["state_dict"])
 
     @torch.no_grad()

@@ -1,5 +1,5 @@
-"""reportkit.section: how a part's config is made (smoke values, fixed values, overrides) and the one-line
-error for a key the config does not have."""
+"""reportkit.section: how a part's config is made (smoke values, overrides) and the one-line error for a key the
+config does not have."""
 import dataclasses
 
 import pytest
@@ -12,27 +12,27 @@ from reportkit.section import Part
 class TrainConfig:
     epochs: int = 50
     rate: float = 0.01
-    member: int = 0
 
 
 def train(ctx):
     pass
 
 
-PART = Part("train", train, TrainConfig, smoke={"epochs": 2, "member": 9}, fixed={"member": 1})
+PART = Part("train", train, TrainConfig, smoke={"epochs": 2, "rate": 0.1})
 
 
-def test_smoke_values_apply_to_the_smoke_profile_only_and_fixed_values_to_every_profile():
-    assert PART.make_config("full") == TrainConfig(member=1)
-    assert PART.make_config("smoke") == TrainConfig(epochs=2, member=1)
-    assert PART.make_config("smoke", {"rate": 0.5, "member": 4}) == TrainConfig(epochs=2, rate=0.5, member=4)
+def test_smoke_values_apply_to_the_smoke_profile_only_and_overrides_to_every_profile():
+    assert PART.make_config("full") == TrainConfig()
+    assert PART.make_config("smoke") == TrainConfig(epochs=2, rate=0.1)
+    assert PART.make_config("smoke", {"rate": 0.5}) == TrainConfig(epochs=2, rate=0.5)
+    assert PART.make_config("full", {"rate": 0.5}) == TrainConfig(rate=0.5)
 
 
 def test_an_unknown_override_names_it_and_the_known_keys():
     with pytest.raises(ConfigError) as error:
         PART.make_config("full", {"epoch": 3, "lr": 0.1})
     assert str(error.value) == ("part train: unknown config keys ['epoch', 'lr']; "
-                                "known keys are ['epochs', 'member', 'rate']")
+                                "known keys are ['epochs', 'rate']")
 
 
 def test_a_part_without_a_config_takes_no_values():
